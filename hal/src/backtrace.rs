@@ -1,0 +1,36 @@
+//! Backtraces from frame pointers, for panic messages.
+//!
+//! The kernel is built with `-C force-frame-pointers=yes`: every function saves `ra` at
+//! `fp - 8` and the caller's `fp` at `fp - 16`. The walk reads only addresses inside RAM and
+//! stops at a null, unaligned or non-increasing frame pointer.
+
+use core::arch::asm;
+
+/// Calls `visit` with each return address on the current stack, innermost first
+/// (at most `max` of them).
+pub fn walk(max: usize, mut visit: impl FnMut(usize)) {
+    let mut fp: usize;
+    // SAFETY: reading the frame-pointer register has no side effects.
+    unsafe { asm!("mv {}, s0", out(reg) fp, options(nomem, nostack)) };
+    for _ in 0..max {
+        if fp % 8 != 0 || fp < 16 || !crate::mem::is_kernel_ram_va(fp - 16, 16) {
+            return;
+        }
+        // SAFETY: `fp - 16 .. fp` is aligned and inside RAM mapped by the direct map, so the
+        // two reads are of initialised, mapped memory (a stale value only ends the walk).
+        let (ra, prev) = unsafe {
+            (
+                ((fp - 8) as *const usize).read(),
+                ((fp - 16) as *const usize).read(),
+            )
+        };
+        if ra == 0 {
+            return;
+        }
+        visit(ra);
+        if prev <= fp {
+            return;
+        }
+        fp = prev;
+    }
+}

@@ -1,0 +1,25 @@
+//! Calls into the SBI firmware (OpenSBI): timer, inter-hart interrupts, power off.
+
+/// Programs this hart's timer to interrupt at `deadline` (in `time` CSR ticks).
+pub fn set_timer(deadline: u64) {
+    sbi_rt::set_timer(deadline);
+}
+
+/// Sends a software interrupt to hart `hartid`.
+pub fn send_ipi(hartid: usize) {
+    sbi_rt::send_ipi(sbi_rt::HartMask::from_mask_base(1, hartid));
+}
+
+/// Powers the machine off. With `success = false` the SBI reset reason is "system failure",
+/// which QEMU turns into a non-zero exit status (see `power_off` in the kernel).
+pub fn shutdown(success: bool) -> ! {
+    if success {
+        sbi_rt::system_reset(sbi_rt::Shutdown, sbi_rt::NoReason);
+    } else {
+        sbi_rt::system_reset(sbi_rt::Shutdown, sbi_rt::SystemFailure);
+    }
+    loop {
+        crate::cpu::disable_interrupts();
+        crate::cpu::wait_for_interrupt();
+    }
+}

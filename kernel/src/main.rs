@@ -1,0 +1,114 @@
+//! The Lantern kernel.
+//!
+//! Design principles (see ARCHITECTURE.md):
+//! - **No unsafe here.** Everything that needs `unsafe` (asm, CSRs, MMIO, raw memory) is in
+//!   `hal`, behind safe types; this crate is `#![deny(unsafe_code)]`.
+//! - **Mechanism here, policy in pure crates.** The frame allocator (`buddy`), the ELF and
+//!   initial-stack logic (`loader`), the ABI (`abi`) and the initrd format (`initrd`) are
+//!   host-tested crates; the kernel is the glue around them.
+//! - **Linux riscv64 ABI.** Syscall numbers, errno values and struct layouts are Linux's.
+//! - **A user program can never crash the kernel.** Bad pointers are `EFAULT`; faults kill
+//!   the program, not the kernel.
+//!
+//! Boot (concept K8): OpenSBI -> `hal::boot` (early page table, higher half) -> [`boot_main`]:
+//! device tree, console and log, frame allocator and heap, the kernel page table, traps,
+//! timer and PLIC, the other harts, then the first user program (or the test suite).
+#![no_std]
+#![no_main]
+#![deny(unsafe_code)]
+
+extern crate alloc;
+
+mod console;
+mod devicetree;
+mod exec;
+mod irq;
+mod lock_order;
+mod mm;
+mod process;
+mod syscall;
+mod testinit;
+mod time;
+
+use core::sync::atomic::{AtomicUsize, Ordering};
+
+hal::entry!(boot_main, secondary_main);
+
+/// Harts that have finished their own initialisation.
+static HARTS_ONLINE: AtomicUsize = AtomicUsize::new(0);
+
+fn boot_main(hartid: usize, dtb_pa: usize) -> ! {
+    let dtb = hal::boot::device_tree()
+        .unwrap_or_else(|| console::early_panic("no valid device tree from the firmware"));
+    let (ram, ram_ranges) =
+        devicetree::early_memory(dtb).unwrap_or_else(|e| console::early_panic(e));
+    hal::mem::init(&ram[..ram_ranges]);
+    let info = devicetree::BootInfo::parse(dtb).unwrap_or_else(|e| console::early_panic(e));
+    console::init(&info);
+    log::info!("Lantern booting on hart {hartid} (device tree at {dtb_pa:#x})");
+    info.log_summary();
+
+    mm::init(&info);
+    time::init(&info);
+    irq::init(&info);
+    irq::init_hart(hartid);
+    time::init_hart();
+    HARTS_ONLINE.fetch_add(1, Ordering::Release);
+
+    for &hart in info.harts.iter().filter(|&&h| h != hartid) {
+        match hal::boot::start_hart(hart) {
+            Ok(()) => log::info!("hart {hart}: started"),
+            Err(e) => log::warn!("hart {hart}: SBI could not start it (error {e})"),
+        }
+    }
+    let expected = info.harts.len();
+    let deadline = time::monotonic_ns() + 1_000_000_000;
+    while HARTS_ONLINE.load(Ordering::Acquire) < expected && time::monotonic_ns() < deadline {
+        core::hint::spin_loop();
+    }
+    log::info!(
+        "{} of {expected} harts online",
+        HARTS_ONLINE.load(Ordering::Acquire)
+    );
+    hal::cpu::enable_interrupts();
+
+    let initrd = info
+        .initrd
+        .unwrap_or_else(|| panic!("no initrd: boot with -initrd"));
+    if info.bootargs.split_whitespace().any(|arg| arg == "test") {
+        testinit::run_suite(initrd, &info)
+    }
+    let init = info
+        .bootargs
+        .split_whitespace()
+        .find_map(|arg| arg.strip_prefix("init="))
+        .unwrap_or("/bin/init");
+    match process::run_program(initrd, init, &[init], process::DEFAULT_ENV) {
+        Ok(status) => log::info!("{init} ended: {}", process::describe_status(status)),
+        Err(e) => log::error!("cannot run {init}: {}", e.description()),
+    }
+    console::println!("Lantern: no shell yet. Press Ctrl-A X to leave QEMU.");
+    idle()
+}
+
+fn secondary_main(hartid: usize) -> ! {
+    irq::init_hart(hartid);
+    time::init_hart();
+    HARTS_ONLINE.fetch_add(1, Ordering::Release);
+    hal::cpu::enable_interrupts();
+    idle()
+}
+
+/// Sleeps until interrupts arrive, forever.
+fn idle() -> ! {
+    loop {
+        hal::cpu::enable_interrupts();
+        hal::cpu::wait_for_interrupt();
+    }
+}
+
+#[panic_handler]
+fn panic(info: &core::panic::PanicInfo) -> ! {
+    console::panic_message(info);
+    hal::sbi::shutdown(false)
+}

@@ -1,0 +1,49 @@
+//! Memory management (concepts M1, M2, P4): the kernel address space, per-process user
+//! address spaces, and validated access to user memory.
+
+pub mod address_space;
+pub mod user;
+
+use crate::devicetree::BootInfo;
+use hal::paging::{KernelSpace, PteFlags};
+use hal::virt_to_phys;
+
+pub use address_space::{AddressSpace, Perm, Vma, VmaKind};
+
+/// Builds the kernel page table: the image with per-section permissions (text R+X, rodata
+/// R, data R+W), all RAM read-write, and every device window; then switches to it, which
+/// drops the boot table's identity mapping.
+pub fn init(info: &BootInfo) {
+    let image = hal::boot::kernel_image();
+    let mut space = KernelSpace::new().expect("no memory for the kernel page table");
+    let sections = [
+        (image.start, image.text_end, PteFlags::RX),
+        (image.text_end, image.rodata_end, PteFlags::R),
+        (image.rodata_end, image.end, PteFlags::RW),
+    ];
+    for (start, end, flags) in sections {
+        space
+            .map_direct(virt_to_phys(start), end - start, flags)
+            .expect("mapping the kernel image");
+    }
+    for &(start, end) in &info.memory {
+        space
+            .map_direct(start, end - start, PteFlags::RW)
+            .expect("mapping RAM");
+    }
+    let devices = info.uart.iter().chain(&info.plic).chain(&info.rtc).copied();
+    let virtio = info.virtio.iter().map(|&(base, size, _)| (base, size));
+    for (base, size) in devices.chain(virtio) {
+        space
+            .map_direct(base, size, PteFlags::RW)
+            .expect("mapping device registers");
+    }
+    space.activate();
+    let stats = hal::mem::frame_stats();
+    log::info!(
+        "memory: kernel image {} KiB, {} of {} frames free, kernel page table active",
+        (image.end - image.start) / 1024,
+        stats.free_frames,
+        stats.managed_frames
+    );
+}

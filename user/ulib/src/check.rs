@@ -1,0 +1,83 @@
+//! Assertions for test programs: [`check!`](crate::check!),
+//! [`check_eq!`](crate::check_eq!) and [`check_ne!`](crate::check_ne!).
+//!
+//! On failure they print `check failed: <what>: left=<l> right=<r> at <file>:<line>` (just
+//! `check failed: <what> at <file>:<line>` for `check!`) to stderr and exit with status 1,
+//! so a test runner sees a plain failing exit rather than a panic. `<what>` takes format
+//! arguments like `println!`.
+
+use core::fmt::{Arguments, Debug};
+
+/// Exit status of a failed check.
+pub const FAILURE_STATUS: i32 = 1;
+
+/// Reports a failed [`check!`](crate::check!) and exits.
+#[cold]
+pub fn fail(what: Arguments<'_>, file: &str, line: u32) -> ! {
+    crate::eprintln!("check failed: {what} at {file}:{line}");
+    crate::sys::exit(FAILURE_STATUS)
+}
+
+/// Reports a failed [`check_eq!`](crate::check_eq!) or [`check_ne!`](crate::check_ne!)
+/// and exits.
+#[cold]
+pub fn fail_compare<L: Debug + ?Sized, R: Debug + ?Sized>(
+    left: &L,
+    right: &R,
+    what: Arguments<'_>,
+    file: &str,
+    line: u32,
+) -> ! {
+    crate::eprintln!("check failed: {what}: left={left:?} right={right:?} at {file}:{line}");
+    crate::sys::exit(FAILURE_STATUS)
+}
+
+/// `check!(condition, "what {}", args..)`: exits with status 1 unless `condition` holds.
+#[macro_export]
+macro_rules! check {
+    ($condition:expr, $($what:tt)+) => {
+        if !$condition {
+            $crate::check::fail(format_args!($($what)+), file!(), line!())
+        }
+    };
+}
+
+/// `check_eq!(left, right, "what {}", args..)`: exits with status 1 unless `left == right`.
+#[macro_export]
+macro_rules! check_eq {
+    ($left:expr, $right:expr, $($what:tt)+) => {
+        match (&$left, &$right) {
+            (left, right) => {
+                if !(*left == *right) {
+                    $crate::check::fail_compare(
+                        left,
+                        right,
+                        format_args!($($what)+),
+                        file!(),
+                        line!(),
+                    )
+                }
+            }
+        }
+    };
+}
+
+/// `check_ne!(left, right, "what {}", args..)`: exits with status 1 if `left == right`.
+#[macro_export]
+macro_rules! check_ne {
+    ($left:expr, $right:expr, $($what:tt)+) => {
+        match (&$left, &$right) {
+            (left, right) => {
+                if *left == *right {
+                    $crate::check::fail_compare(
+                        left,
+                        right,
+                        format_args!($($what)+),
+                        file!(),
+                        line!(),
+                    )
+                }
+            }
+        }
+    };
+}

@@ -1,0 +1,43 @@
+//! Operations that are illegal for a user program, for tests that expect the kernel to kill
+//! the program with a signal (`SIGILL`, `SIGSEGV`). If the kernel wrongly lets one of them
+//! through, the function returns and the test reports the survival.
+//!
+//! They are written in assembly so that the faulting access is exactly one instruction and
+//! is not something the Rust compiler may assume cannot happen.
+
+use core::arch::asm;
+
+/// Reads the supervisor CSR `sstatus`. Deliberately illegal in user mode, for tests: the
+/// CPU raises an illegal-instruction exception, which Linux turns into `SIGILL`.
+pub fn read_sstatus() -> usize {
+    let value: usize;
+    // SAFETY: reading a CSR changes no memory or register but `value`; in user mode it traps
+    // instead, and the kernel either kills the program or resumes it after the instruction.
+    unsafe { asm!("csrr {0}, sstatus", out(reg) value, options(nomem, nostack)) };
+    value
+}
+
+/// Loads the `u64` at `addr` with a single `ld`. For tests: with an address the program may
+/// not read (NULL, the kernel half) the load faults and Linux sends `SIGSEGV`.
+pub fn read_volatile_at(addr: usize) -> u64 {
+    let value: u64;
+    // SAFETY: the load only reads memory and writes `value`; if `addr` is not readable the
+    // CPU traps before anything changes. A readable `addr` is read like device memory,
+    // without the compiler assuming anything about it.
+    unsafe {
+        asm!(
+            "ld {value}, 0({addr})",
+            addr = in(reg) addr,
+            value = lateout(reg) value,
+            options(readonly, nostack, preserves_flags),
+        );
+    }
+    value
+}
+
+/// Executes `unimp`, the canonical illegal instruction. For tests: Linux sends `SIGILL`.
+pub fn illegal_instruction() {
+    // SAFETY: `unimp` has no effect besides trapping; if the kernel resumes after it,
+    // nothing has changed.
+    unsafe { asm!("unimp", options(nomem, nostack)) };
+}

@@ -1,0 +1,45 @@
+//! `ulib`: the `no_std` runtime every Lantern user program links against.
+//!
+//! Lantern speaks the Linux riscv64 system-call ABI, so this is a very small libc-like layer
+//! over that ABI:
+//! - [`entry!`] names the program's `main`; ulib's `_start` records the Linux initial stack
+//!   ([`mod@env`]), calls `main` and passes its result to `exit_group`.
+//! - [`syscall`] has the raw `ecall` stubs, [`sys`] the typed wrappers
+//!   (`write`, `read`, `exit`, `getpid`, `nanosleep`, `clock_gettime`, ...), and [`raw`] the
+//!   deliberately unchecked forms that kernel tests use to pass bad pointers.
+//! - [`print!`], [`println!`], [`eprint!`] and [`eprintln!`] write to fd 1 / fd 2 ([`io`]).
+//! - A global allocator ([`heap`]) makes `alloc::{vec::Vec, string::String, boxed::Box}` work.
+//! - The panic handler prints `panicked at <location>: <message>` and exits with status 101.
+//! - [`check!`], [`check_eq!`] and [`check_ne!`] ([`mod@check`]) are the assertions of test
+//!   programs: on failure they print what went wrong and exit with status 1.
+//! - [`elf`] describes the program headers that [`env::program_headers`] returns.
+//! - [`hazard`] holds operations that are illegal in user mode, for tests that expect the
+//!   kernel to kill the program.
+//!
+//! All `unsafe` code of user space lives in this crate; every `unsafe` block carries a
+//! `// SAFETY:` comment saying why it is sound.
+
+#![no_std]
+#![deny(clippy::undocumented_unsafe_blocks)]
+#![deny(unsafe_op_in_unsafe_fn)]
+#![warn(missing_docs)]
+
+pub use abi;
+
+pub mod check;
+pub mod elf;
+pub mod env;
+pub mod hazard;
+pub mod heap;
+pub mod io;
+mod panic;
+pub mod raw;
+pub mod start;
+pub mod sys;
+pub mod syscall;
+
+pub use abi::Errno;
+pub use start::Termination;
+pub use sys::{
+    clock_gettime, exit, exit_thread, getpid, nanosleep, read, sched_yield, sleep_ms, write,
+};
