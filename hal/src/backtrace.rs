@@ -2,7 +2,8 @@
 //!
 //! The kernel is built with `-C force-frame-pointers=yes`: every function saves `ra` at
 //! `fp - 8` and the caller's `fp` at `fp - 16`. The walk reads only addresses inside RAM and
-//! stops at a null, unaligned or non-increasing frame pointer.
+//! stops at a null, unaligned or non-increasing frame pointer, or a return address outside
+//! the kernel's text.
 
 use core::arch::asm;
 
@@ -13,7 +14,7 @@ pub fn walk(max: usize, mut visit: impl FnMut(usize)) {
     // SAFETY: reading the frame-pointer register has no side effects.
     unsafe { asm!("mv {}, s0", out(reg) fp, options(nomem, nostack)) };
     for _ in 0..max {
-        if fp % 8 != 0 || fp < 16 || !crate::mem::is_kernel_ram_va(fp - 16, 16) {
+        if !fp.is_multiple_of(8) || fp < 16 || !crate::mem::is_kernel_ram_va(fp - 16, 16) {
             return;
         }
         // SAFETY: `fp - 16 .. fp` is aligned and inside RAM mapped by the direct map, so the
@@ -24,7 +25,8 @@ pub fn walk(max: usize, mut visit: impl FnMut(usize)) {
                 ((fp - 16) as *const usize).read(),
             )
         };
-        if ra == 0 {
+        let image = crate::boot::kernel_image();
+        if !(image.start..image.text_end).contains(&ra) {
             return;
         }
         visit(ra);

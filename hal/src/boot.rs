@@ -178,7 +178,7 @@ pub fn boot_stack_range(hartid: usize) -> core::ops::Range<usize> {
 /// The flattened device tree OpenSBI handed over, as bytes (validated header).
 pub fn device_tree() -> Option<&'static [u8]> {
     let pa = DTB_PA.load(Ordering::Relaxed);
-    if pa == 0 || pa % 8 != 0 || !crate::mem::is_boot_ram(pa, 8) {
+    if pa == 0 || !pa.is_multiple_of(8) || !crate::mem::is_boot_ram(pa, 8) {
         return None;
     }
     let va = crate::phys_to_virt(pa);

@@ -43,7 +43,7 @@ impl Mmio {
     fn addr<T>(&self, offset: usize) -> *mut T {
         let size = core::mem::size_of::<T>();
         assert!(
-            offset % size == 0 && offset + size <= self.len,
+            offset.is_multiple_of(size) && offset + size <= self.len,
             "MMIO access at {offset:#x} outside a {:#x}-byte window",
             self.len
         );

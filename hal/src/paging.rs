@@ -243,7 +243,8 @@ impl PageTable {
         flags: PteFlags,
     ) -> Result<(), MapError> {
         self.check_va(va)?;
-        if va % size.bytes() != 0 || pa % size.bytes() != 0 || !flags.is_leaf() {
+        if !va.is_multiple_of(size.bytes()) || !pa.is_multiple_of(size.bytes()) || !flags.is_leaf()
+        {
             return Err(MapError::BadAddress);
         }
         let entry = self.entry_create(va, size.level())?;
@@ -353,7 +354,7 @@ impl KernelSpace {
         let big = PageSize::Size2M.bytes();
         let mut addr = start;
         while addr < end {
-            if addr % big == 0 && end - addr >= big {
+            if addr.is_multiple_of(big) && end - addr >= big {
                 match self.table.map(
                     phys_to_virt(addr),
                     addr,

@@ -10,8 +10,8 @@ pub fn send_ipi(hartid: usize) {
     sbi_rt::send_ipi(sbi_rt::HartMask::from_mask_base(1, hartid));
 }
 
-/// Powers the machine off. With `success = false` the SBI reset reason is "system failure",
-/// which QEMU turns into a non-zero exit status (see `power_off` in the kernel).
+/// Powers the machine off; with `success = false` the reset reason is "system failure".
+/// (OpenSBI on QEMU exits 0 either way: see `power_off` in the kernel.)
 pub fn shutdown(success: bool) -> ! {
     if success {
         sbi_rt::system_reset(sbi_rt::Shutdown, sbi_rt::NoReason);

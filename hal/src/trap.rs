@@ -568,7 +568,7 @@ pub struct KernelFrame {
 }
 
 const KERNEL_FRAME_SIZE: usize = core::mem::size_of::<KernelFrame>();
-const _: () = assert!(KERNEL_FRAME_SIZE % 16 == 0);
+const _: () = assert!(KERNEL_FRAME_SIZE.is_multiple_of(16));
 
 #[unsafe(naked)]
 unsafe extern "C" fn kernel_trap_entry() {

@@ -202,7 +202,7 @@ impl log::Log for Logger {
 /// Reports a failure before the console is set up, then powers off.
 pub fn early_panic(message: &str) -> ! {
     let _ = writeln!(UartWriter(uart()), "KERNEL PANIC (early boot): {message}");
-    hal::sbi::shutdown(false)
+    crate::power::power_off(false)
 }
 
 /// Prints a panic: message, hart, location and a backtrace of return addresses. Takes no

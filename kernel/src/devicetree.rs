@@ -26,6 +26,8 @@ pub struct BootInfo {
     pub plic: Option<(usize, usize)>,
     /// Goldfish real-time clock registers (base, size).
     pub rtc: Option<(usize, usize)>,
+    /// QEMU's test finisher (base, size): writing it ends QEMU with an exit code.
+    pub test_finisher: Option<(usize, usize)>,
     /// virtio-mmio slots: (base, size, interrupt line).
     pub virtio: Vec<(usize, usize, u32)>,
     /// The initrd image QEMU loaded, if any.
@@ -37,11 +39,12 @@ pub struct BootInfo {
 /// Most RAM ranges the early boot path handles.
 pub const MAX_RAM_RANGES: usize = 8;
 
+/// RAM ranges `[start, end)` found before the heap exists, and how many are valid.
+pub type EarlyRam = ([(usize, usize); MAX_RAM_RANGES], usize);
+
 /// Before the heap exists: reserves the firmware's memory and the initrd from the frame
 /// allocator, and returns the RAM ranges (and how many there are).
-pub fn early_memory(
-    dtb: &'static [u8],
-) -> Result<([(usize, usize); MAX_RAM_RANGES], usize), &'static str> {
+pub fn early_memory(dtb: &'static [u8]) -> Result<EarlyRam, &'static str> {
     let fdt = Fdt::new(dtb).map_err(|_| "the device tree is malformed")?;
     let mut ram = [(0, 0); MAX_RAM_RANGES];
     let mut count = 0;
@@ -129,6 +132,9 @@ impl BootInfo {
         let rtc = fdt
             .find_compatible(&["google,goldfish-rtc"])
             .and_then(|n| first_reg(&n));
+        let test_finisher = fdt
+            .find_compatible(&["sifive,test0", "sifive,test1"])
+            .and_then(|n| first_reg(&n));
         let virtio = fdt
             .all_nodes()
             .filter(|n| {
@@ -158,6 +164,7 @@ impl BootInfo {
             uart_irq: uart_node.as_ref().and_then(first_interrupt),
             plic,
             rtc,
+            test_finisher,
             virtio,
             initrd,
             bootargs,

@@ -25,6 +25,7 @@ mod exec;
 mod irq;
 mod lock_order;
 mod mm;
+mod power;
 mod process;
 mod syscall;
 mod testinit;
@@ -49,6 +50,7 @@ fn boot_main(hartid: usize, dtb_pa: usize) -> ! {
     info.log_summary();
 
     mm::init(&info);
+    power::init(&info);
     time::init(&info);
     irq::init(&info);
     irq::init_hart(hartid);
@@ -110,5 +112,5 @@ fn idle() -> ! {
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo) -> ! {
     console::panic_message(info);
-    hal::sbi::shutdown(false)
+    power::power_off(false)
 }

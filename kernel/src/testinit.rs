@@ -104,5 +104,5 @@ pub fn run_suite(initrd: &[u8], info: &BootInfo) -> ! {
         check_timer_on_all_harts(info),
     );
     console::println!("{passed} passed, {failed} failed");
-    hal::sbi::shutdown(failed == 0)
+    crate::power::power_off(failed == 0)
 }

@@ -93,7 +93,7 @@ impl AddressSpace {
 
     /// Adds a region; it must be page aligned, below `USER_TOP` and overlap no other.
     pub fn add_vma(&mut self, vma: Vma) -> Result<(), Errno> {
-        let aligned = vma.start % PAGE_SIZE == 0 && vma.end % PAGE_SIZE == 0;
+        let aligned = vma.start.is_multiple_of(PAGE_SIZE) && vma.end.is_multiple_of(PAGE_SIZE);
         if !aligned || vma.start >= vma.end || vma.end > USER_TOP {
             return Err(Errno::EINVAL);
         }
@@ -119,7 +119,7 @@ impl AddressSpace {
     /// VMA's permissions; returns the frame so the caller can fill it.
     pub fn map_zeroed_page(&mut self, page: usize) -> Result<&mut Frame, Errno> {
         let vma = *self.find_vma(page).ok_or(Errno::EFAULT)?;
-        if page % PAGE_SIZE != 0 || vma.kind == VmaKind::Guard {
+        if !page.is_multiple_of(PAGE_SIZE) || vma.kind == VmaKind::Guard {
             return Err(Errno::EINVAL);
         }
         let frame = Frame::alloc_zeroed().map_err(|_| Errno::ENOMEM)?;

@@ -31,7 +31,9 @@ pub fn init(info: &BootInfo) {
             .map_direct(start, end - start, PteFlags::RW)
             .expect("mapping RAM");
     }
-    let devices = info.uart.iter().chain(&info.plic).chain(&info.rtc).copied();
+    let devices = [info.uart, info.plic, info.rtc, info.test_finisher]
+        .into_iter()
+        .flatten();
     let virtio = info.virtio.iter().map(|&(base, size, _)| (base, size));
     for (base, size) in devices.chain(virtio) {
         space
