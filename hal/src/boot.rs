@@ -107,7 +107,9 @@ extern "C" fn rust_boot_main(hartid: usize, dtb_pa: usize) -> ! {
 }
 
 extern "C" fn rust_secondary_main(hartid: usize) -> ! {
+    // Leaving the boot table: drop its identity mapping from this hart's TLB too.
     crate::paging::activate_kernel_space();
+    crate::cpu::flush_tlb_all();
     crate::trap::init_hart();
     // SAFETY: as above, defined by `hal::entry!` with this signature.
     unsafe { __lantern_secondary_main(hartid) }

@@ -119,6 +119,13 @@ pub fn clear_software_interrupt() {
     unsafe { asm!("csrc sip, {}", in(reg) SIE_SSIE, options(nostack)) };
 }
 
+pub(crate) fn read_satp() -> usize {
+    let value: usize;
+    // SAFETY: reading a CSR has no side effects.
+    unsafe { asm!("csrr {}, satp", out(reg) value, options(nomem, nostack)) };
+    value
+}
+
 pub(crate) fn write_satp(value: usize) {
     // SAFETY: callers pass the satp of a table that maps the kernel half identically to the
     // current one (all tables share it), so the running code stays mapped.

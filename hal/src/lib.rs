@@ -9,6 +9,7 @@
 //! - [`trap`]: the trap vector, the user/kernel transition (K1, K2, K3).
 //! - [`paging`]: Sv39 page tables (M2).
 //! - [`mem`]: physical frames (buddy allocator from `crates/buddy`, M1) and the kernel heap.
+//! - [`context`], [`stack`]: kernel threads, the context switch, guarded kernel stacks (K5).
 //! - [`sync`]: spinlocks that disable interrupts (K7).
 //! - [`mmio`], [`uart`], [`plic`]: device registers (K6).
 //! - [`sbi`]: calls into the firmware (timer, harts, reset).
@@ -23,12 +24,14 @@ extern crate alloc;
 
 pub mod backtrace;
 pub mod boot;
+pub mod context;
 pub mod cpu;
 pub mod mem;
 pub mod mmio;
 pub mod paging;
 pub mod plic;
 pub mod sbi;
+pub mod stack;
 pub mod sync;
 pub mod trap;
 pub mod uart;

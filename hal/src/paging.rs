@@ -21,7 +21,7 @@
 //!   frees them when dropped; it never owns the leaf frames (the kernel's address space
 //!   object does) and refuses to map above `USER_TOP`.
 //! - The kernel space is written only during boot on the boot hart (before other harts
-//!   start); afterwards it is read-only.
+//!   start); afterwards only the kernel-stack region gains pages (under `kernel-map`).
 
 use crate::mem::{Frame, OutOfMemory};
 use crate::{PAGE_SIZE, PHYS_OFFSET, USER_TOP, phys_to_virt};
@@ -297,10 +297,15 @@ impl PageTable {
     }
 
     /// Switches this hart to this table (with `asid`) and flushes the hart's TLB entries for
-    /// that ASID.
+    /// that ASID. Nothing happens if the table is already active: the kernel switches the
+    /// hart back to the kernel table whenever a process leaves it, so "already active"
+    /// means "still the same process since the last flush".
     pub fn activate(&self, asid: u16) {
-        crate::cpu::write_satp(self.satp(asid));
-        crate::cpu::flush_tlb_asid(asid);
+        let satp = self.satp(asid);
+        if crate::cpu::read_satp() != satp {
+            crate::cpu::write_satp(satp);
+            crate::cpu::flush_tlb_asid(asid);
+        }
     }
 
     fn free_level(table: usize, level: usize, range: core::ops::Range<usize>) {
@@ -397,14 +402,36 @@ impl KernelSpace {
         core::mem::forget(self);
         KERNEL_ROOT.store(root, Ordering::Release);
         activate_kernel_space();
+        crate::cpu::flush_tlb_all();
     }
 }
 
-/// Switches this hart to the kernel table (no user half).
+/// The kernel-half region where kernel stacks are mapped at run time (see `stack`).
+pub const KERNEL_STACK_REGION: core::ops::Range<usize> = 0xffff_ffd0_0000_0000..0xffff_ffd1_0000_0000;
+
+static KERNEL_MAP_LOCK: crate::sync::SpinLock<()> = crate::sync::SpinLock::new("kernel-map", ());
+
+/// Maps one 4 KiB page of the kernel-stack region after boot. Other kernel mappings never
+/// change after boot. The new mapping replaces no valid one, so no other hart can hold a
+/// stale translation of it; harts fence before first using a new stack (see `context`).
+pub(crate) fn map_kernel_stack_page(va: usize, pa: usize) -> Result<(), MapError> {
+    if !KERNEL_STACK_REGION.contains(&va) {
+        return Err(MapError::BadAddress);
+    }
+    let _guard = KERNEL_MAP_LOCK.lock();
+    let root = KERNEL_ROOT.load(Ordering::Acquire);
+    assert!(root != 0, "kernel space not set up");
+    // A non-owning view of the kernel table (`user: false`, so dropping frees nothing).
+    let mut table = PageTable { root, user: false };
+    table.map(va, pa, PageSize::Size4K, PteFlags::RW | PteFlags::G)
+}
+
+/// Switches this hart to the kernel table (no user half). No flush is needed: kernel
+/// entries are global and the same in every table, and stale user entries are flushed when
+/// a user table is next activated (its satp differs from the kernel's).
 pub fn activate_kernel_space() {
     let root = KERNEL_ROOT.load(Ordering::Acquire);
     if root != 0 {
         crate::cpu::write_satp((8 << 60) | (root >> 12));
-        crate::cpu::flush_tlb_all();
     }
 }

@@ -110,12 +110,25 @@ pub fn enable_input_interrupt() {
     uart().enable_rx_interrupt();
 }
 
+/// Ctrl-P prints the process list (as in xv6) instead of reaching programs.
+const CTRL_P: u8 = 0x10;
+
 /// Drains received bytes into the input buffer (called from the UART interrupt).
 pub fn receive_input() {
     let uart = uart();
-    let mut input = INPUT.lock();
-    while let Some(byte) = uart.read_byte() {
-        input.push(byte);
+    let mut show_processes = false;
+    {
+        let mut input = INPUT.lock();
+        while let Some(byte) = uart.read_byte() {
+            if byte == CTRL_P {
+                show_processes = true;
+            } else {
+                input.push(byte);
+            }
+        }
+    }
+    if show_processes {
+        crate::proc::print_process_list();
     }
 }
 

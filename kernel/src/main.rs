@@ -12,7 +12,7 @@
 //!
 //! Boot (concept K8): OpenSBI -> `hal::boot` (early page table, higher half) -> [`boot_main`]:
 //! device tree, console and log, frame allocator and heap, the kernel page table, traps,
-//! timer and PLIC, the other harts, then the first user program (or the test suite).
+//! timer and PLIC, the other harts, then init (pid 1) and every hart's scheduler loop.
 #![no_std]
 #![no_main]
 #![deny(unsafe_code)]
@@ -26,9 +26,8 @@ mod irq;
 mod lock_order;
 mod mm;
 mod power;
-mod process;
+mod proc;
 mod syscall;
-mod testinit;
 mod time;
 
 use core::sync::atomic::{AtomicUsize, Ordering};
@@ -72,41 +71,28 @@ fn boot_main(hartid: usize, dtb_pa: usize) -> ! {
         "{} of {expected} harts online",
         HARTS_ONLINE.load(Ordering::Acquire)
     );
-    hal::cpu::enable_interrupts();
 
     let initrd = info
         .initrd
         .unwrap_or_else(|| panic!("no initrd: boot with -initrd"));
-    if info.bootargs.split_whitespace().any(|arg| arg == "test") {
-        testinit::run_suite(initrd, &info)
-    }
+    let test_mode = info.bootargs.split_whitespace().any(|arg| arg == "test");
     let init = info
         .bootargs
         .split_whitespace()
         .find_map(|arg| arg.strip_prefix("init="))
         .unwrap_or("/bin/init");
-    match process::run_program(initrd, init, &[init], process::DEFAULT_ENV) {
-        Ok(status) => log::info!("{init} ended: {}", process::describe_status(status)),
-        Err(e) => log::error!("cannot run {init}: {}", e.description()),
+    proc::sched::init(info.harts.iter().max().map_or(1, |&h| h + 1));
+    if let Err(e) = proc::lifecycle::spawn_init(initrd, init, test_mode) {
+        panic!("cannot start {init}: {}", e.description());
     }
-    console::println!("Lantern: no shell yet. Press Ctrl-A X to leave QEMU.");
-    idle()
+    proc::sched::scheduler_loop()
 }
 
 fn secondary_main(hartid: usize) -> ! {
     irq::init_hart(hartid);
     time::init_hart();
     HARTS_ONLINE.fetch_add(1, Ordering::Release);
-    hal::cpu::enable_interrupts();
-    idle()
-}
-
-/// Sleeps until interrupts arrive, forever.
-fn idle() -> ! {
-    loop {
-        hal::cpu::enable_interrupts();
-        hal::cpu::wait_for_interrupt();
-    }
+    proc::sched::scheduler_loop()
 }
 
 #[panic_handler]

@@ -56,23 +56,23 @@ pub fn init_hart() {
     arm_timer();
 }
 
-/// The timer interrupt: count the tick, arm the next one.
+/// The timer interrupt: count the tick, arm the next one, wake sleepers whose time has
+/// come, and charge the running process (which may be preempted).
 pub fn on_timer_interrupt() {
     TICKS[hal::cpu::hart_id()].fetch_add(1, Ordering::Relaxed);
     arm_timer();
+    crate::proc::lifecycle::SLEEPERS.wake_up_to(monotonic_ns());
+    crate::proc::sched::tick();
+}
+
+/// Scheduler ticks since boot (the monotonic clock in units of 1/HZ s).
+pub fn ticks() -> u64 {
+    monotonic_ns() / (1_000_000_000 / HZ)
 }
 
 /// Timer interrupts taken so far on `hart`.
 pub fn timer_interrupts(hart: usize) -> u64 {
     TICKS.get(hart).map_or(0, |t| t.load(Ordering::Relaxed))
-}
-
-/// Waits, with interrupts on, until the monotonic clock reaches `deadline_ns`.
-pub fn sleep_until(deadline_ns: u64) {
-    while monotonic_ns() < deadline_ns {
-        hal::cpu::enable_interrupts();
-        hal::cpu::wait_for_interrupt();
-    }
 }
 
 /// 64 bits mixed from the clock (for AT_RANDOM; not cryptographic).

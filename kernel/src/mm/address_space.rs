@@ -1,17 +1,20 @@
-//! A process's address space (concepts M2, P4): an Sv39 page table plus the list of regions
-//! (VMAs) that say what each part of user memory is and what it may do.
+//! A process's address space (concepts M2, M4, P4): an Sv39 page table plus the list of
+//! regions (VMAs) that say what each part of user memory is and what it may do.
 //!
 //! Invariants:
 //! - VMAs are page aligned, lie below `USER_TOP` and never overlap; they are kept sorted.
 //! - Every frame mapped into the user half is owned here (`frames`, keyed by page address),
 //!   so dropping the address space frees its memory; the page table only mirrors it.
 //! - A page is mapped only inside a VMA, with the VMA's permissions plus the U bit.
+//! - Stack and heap pages are allocated on first touch (demand-zero): by the page-fault
+//!   handler when user code touches them, or by `copy_in`/`copy_out` when the kernel does.
 
 use abi::errno::Errno;
 use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 use hal::mem::Frame;
 use hal::paging::{PageSize, PageTable, PteFlags};
+use hal::trap::Access;
 use hal::{PAGE_SIZE, USER_TOP};
 
 /// What a region may be used for.
@@ -23,16 +26,8 @@ pub struct Perm {
 }
 
 impl Perm {
-    pub const NONE: Perm = Perm {
-        read: false,
-        write: false,
-        exec: false,
-    };
-    pub const RW: Perm = Perm {
-        read: true,
-        write: true,
-        exec: false,
-    };
+    pub const NONE: Perm = Perm { read: false, write: false, exec: false };
+    pub const RW: Perm = Perm { read: true, write: true, exec: false };
 
     fn pte_flags(self) -> PteFlags {
         let mut flags = PteFlags::U;
@@ -47,6 +42,14 @@ impl Perm {
         }
         flags
     }
+
+    fn allows(self, access: Access) -> bool {
+        match access {
+            Access::Read => self.read,
+            Access::Write => self.write,
+            Access::Execute => self.exec,
+        }
+    }
 }
 
 /// What a region holds (shown by `pmap`, and used to explain faults).
@@ -54,6 +57,8 @@ impl Perm {
 pub enum VmaKind {
     /// Loaded from the program file (code, data, bss).
     Program,
+    /// The heap, from the end of the program up to the break (`brk`).
+    Heap,
     /// The user stack.
     Stack,
     /// An unmapped page below the stack: touching it is a stack overflow.
@@ -67,6 +72,12 @@ pub struct Vma {
     pub end: usize,
     pub perm: Perm,
     pub kind: VmaKind,
+}
+
+impl Vma {
+    fn demand_zero(&self) -> bool {
+        matches!(self.kind, VmaKind::Heap | VmaKind::Stack)
+    }
 }
 
 /// A user address space.
@@ -84,11 +95,19 @@ impl AddressSpace {
     /// An empty user space (only the shared kernel half is mapped).
     pub fn new() -> Result<AddressSpace, Errno> {
         let table = PageTable::new_user().map_err(|_| Errno::ENOMEM)?;
-        Ok(AddressSpace {
-            table,
-            vmas: Vec::new(),
-            frames: BTreeMap::new(),
-        })
+        Ok(AddressSpace { table, vmas: Vec::new(), frames: BTreeMap::new() })
+    }
+
+    /// A copy of this space for a child process (fork): same regions, and every present
+    /// page copied into a new frame.
+    pub fn duplicate(&self) -> Result<AddressSpace, Errno> {
+        let mut copy = AddressSpace::new()?;
+        copy.vmas = self.vmas.clone();
+        for (&page, frame) in &self.frames {
+            let target = copy.map_zeroed_page(page)?;
+            target.bytes_mut().copy_from_slice(frame.bytes());
+        }
+        Ok(copy)
     }
 
     /// Adds a region; it must be page aligned, below `USER_TOP` and overlap no other.
@@ -97,16 +116,16 @@ impl AddressSpace {
         if !aligned || vma.start >= vma.end || vma.end > USER_TOP {
             return Err(Errno::EINVAL);
         }
-        if self
-            .vmas
-            .iter()
-            .any(|v| v.start < vma.end && vma.start < v.end)
-        {
+        if self.overlaps(vma.start, vma.end, None) {
             return Err(Errno::EEXIST);
         }
         let at = self.vmas.partition_point(|v| v.start < vma.start);
         self.vmas.insert(at, vma);
         Ok(())
+    }
+
+    fn overlaps(&self, start: usize, end: usize, except: Option<usize>) -> bool {
+        self.vmas.iter().any(|v| Some(v.start) != except && v.start < end && start < v.end)
     }
 
     /// The region containing `addr`.
@@ -129,24 +148,73 @@ impl AddressSpace {
         Ok(self.frames.entry(page).or_insert(frame))
     }
 
+    /// A user page fault at `addr`: maps a zero page if the address is in a demand-zero
+    /// region that allows the access and the page is not there yet. `Err(EFAULT)` means
+    /// the access is invalid (the process gets SIGSEGV); `ENOMEM` that memory ran out.
+    pub fn handle_fault(&mut self, addr: usize, access: Access) -> Result<(), Errno> {
+        let page = page_of(addr);
+        let vma = *self.find_vma(addr).ok_or(Errno::EFAULT)?;
+        if !vma.demand_zero() || !vma.perm.allows(access) || self.frames.contains_key(&page) {
+            return Err(Errno::EFAULT);
+        }
+        self.map_zeroed_page(page).map(|_| ())
+    }
+
     /// Makes this the address space of the running hart.
     pub fn activate(&self) {
         self.table.activate(0);
     }
 
-    /// Checks that all of `[addr, addr + len)` lies in present pages of regions that allow
-    /// reading (or writing, with `write`).
-    fn check_range(&self, addr: usize, len: usize, write: bool) -> Result<(), Errno> {
+    /// Moves the end of the heap region that starts at `start` to `new_end` (page aligned
+    /// here), allocating nothing (pages come on first touch) and freeing pages above a
+    /// lowered end. `Err` if the region would overlap another.
+    pub fn resize_heap(&mut self, start: usize, new_end: usize) -> Result<(), Errno> {
+        let new_end = new_end.next_multiple_of(PAGE_SIZE);
+        let index = self.vmas.iter().position(|v| v.kind == VmaKind::Heap && v.start == start);
+        match index {
+            None if new_end > start => {
+                self.add_vma(Vma { start, end: new_end, perm: Perm::RW, kind: VmaKind::Heap })
+            }
+            None => Ok(()),
+            Some(index) => {
+                let old_end = self.vmas[index].end;
+                if new_end > old_end && self.overlaps(old_end, new_end, Some(start)) {
+                    return Err(Errno::ENOMEM);
+                }
+                for page in (new_end..old_end).step_by(PAGE_SIZE) {
+                    if self.frames.remove(&page).is_some() {
+                        let _ = self.table.unmap(page);
+                        hal::cpu::flush_tlb_page(page, 0);
+                    }
+                }
+                if new_end <= start {
+                    self.vmas.remove(index);
+                } else {
+                    self.vmas[index].end = new_end;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Checks that all of `[addr, addr + len)` lies in regions that allow `access`,
+    /// bringing in demand-zero pages that are not there yet.
+    fn prepare_range(&mut self, addr: usize, len: usize, access: Access) -> Result<(), Errno> {
         let end = addr.checked_add(len).ok_or(Errno::EFAULT)?;
         if end > USER_TOP {
             return Err(Errno::EFAULT);
         }
         let mut page = page_of(addr);
         while page < end {
-            let vma = self.find_vma(page).ok_or(Errno::EFAULT)?;
-            let allowed = if write { vma.perm.write } else { vma.perm.read };
-            if !allowed || !self.frames.contains_key(&page) {
+            let vma = *self.find_vma(page).ok_or(Errno::EFAULT)?;
+            if !vma.perm.allows(access) {
                 return Err(Errno::EFAULT);
+            }
+            if !self.frames.contains_key(&page) {
+                if !vma.demand_zero() {
+                    return Err(Errno::EFAULT);
+                }
+                self.map_zeroed_page(page)?;
             }
             page += PAGE_SIZE;
         }
@@ -154,9 +222,9 @@ impl AddressSpace {
     }
 
     /// Copies user memory at `addr` into `buf`. `EFAULT` (and nothing copied) if any byte is
-    /// outside a readable, present region.
-    pub fn copy_in(&self, addr: usize, buf: &mut [u8]) -> Result<(), Errno> {
-        self.check_range(addr, buf.len(), false)?;
+    /// outside a readable region.
+    pub fn copy_in(&mut self, addr: usize, buf: &mut [u8]) -> Result<(), Errno> {
+        self.prepare_range(addr, buf.len(), Access::Read)?;
         let mut done = 0;
         while done < buf.len() {
             let at = addr + done;
@@ -170,9 +238,9 @@ impl AddressSpace {
     }
 
     /// Copies `data` to user memory at `addr`. `EFAULT` (and nothing written) if any byte is
-    /// outside a writable, present region.
+    /// outside a writable region.
     pub fn copy_out(&mut self, addr: usize, data: &[u8]) -> Result<(), Errno> {
-        self.check_range(addr, data.len(), true)?;
+        self.prepare_range(addr, data.len(), Access::Write)?;
         let mut done = 0;
         while done < data.len() {
             let at = addr + done;

@@ -29,7 +29,7 @@ impl<T: WireFormat> UserPtr<T> {
     }
 
     /// Reads the value, or `EFAULT`.
-    pub fn read(&self, space: &AddressSpace) -> Result<T, Errno> {
+    pub fn read(&self, space: &mut AddressSpace) -> Result<T, Errno> {
         let mut bytes = vec![0; T::SIZE];
         space.copy_in(self.addr, &mut bytes)?;
         Ok(T::read_le(&bytes))
@@ -56,9 +56,53 @@ impl UserBuf {
     }
 
     /// The buffer's bytes, or `EFAULT` if any of them is not readable.
-    pub fn read_all(&self, space: &AddressSpace) -> Result<Vec<u8>, Errno> {
+    pub fn read_all(&self, space: &mut AddressSpace) -> Result<Vec<u8>, Errno> {
         let mut bytes = vec![0; self.len];
         space.copy_in(self.addr, &mut bytes)?;
         Ok(bytes)
+    }
+}
+
+/// Reads a NUL-terminated string of at most `max` bytes at `addr` (`ENAMETOOLONG` beyond,
+/// or `E2BIG` when `too_long` says so for argument strings).
+pub fn read_c_string(space: &mut AddressSpace, addr: usize, max: usize, too_long: Errno) -> Result<alloc::string::String, Errno> {
+    let mut bytes = Vec::new();
+    let mut chunk = [0u8; 64];
+    loop {
+        let at = addr.checked_add(bytes.len()).ok_or(Errno::EFAULT)?;
+        // Read up to the end of the page only, so a string ending just before an unmapped
+        // page is not refused.
+        let room = (hal::PAGE_SIZE - at % hal::PAGE_SIZE).min(chunk.len());
+        space.copy_in(at, &mut chunk[..room])?;
+        if let Some(nul) = chunk[..room].iter().position(|&b| b == 0) {
+            bytes.extend_from_slice(&chunk[..nul]);
+            if bytes.len() > max {
+                return Err(too_long);
+            }
+            return alloc::string::String::from_utf8(bytes).map_err(|_| Errno::EINVAL);
+        }
+        bytes.extend_from_slice(&chunk[..room]);
+        if bytes.len() > max {
+            return Err(too_long);
+        }
+    }
+}
+
+/// Reads a NULL-terminated array of user pointers (argv, envp) of at most `max` entries.
+pub fn read_pointer_array(space: &mut AddressSpace, addr: usize, max: usize) -> Result<Vec<usize>, Errno> {
+    let mut pointers = Vec::new();
+    if addr == 0 {
+        return Ok(pointers);
+    }
+    loop {
+        let at = addr.checked_add(pointers.len() * 8).ok_or(Errno::EFAULT)?;
+        let pointer = UserPtr::<u64>::new(at).read(space)? as usize;
+        if pointer == 0 {
+            return Ok(pointers);
+        }
+        if pointers.len() == max {
+            return Err(Errno::E2BIG);
+        }
+        pointers.push(pointer);
     }
 }

@@ -3,7 +3,7 @@
 
 use crate::console;
 use crate::mm::user::UserBuf;
-use crate::process::Process;
+use crate::proc::UserState;
 use abi::errno::Errno;
 use alloc::vec;
 
@@ -12,14 +12,14 @@ const MAX_WRITE: usize = 1 << 20;
 
 /// `write(fd, buf, count)`. Lantern returns `EFAULT` when any byte of the buffer is invalid
 /// (Linux may return a short count for a partly valid buffer).
-pub fn write(process: &mut Process, fd: usize, buf: usize, count: usize) -> Result<usize, Errno> {
+pub fn write(user: &mut UserState, fd: usize, buf: usize, count: usize) -> Result<usize, Errno> {
     if fd != 1 && fd != 2 {
         return Err(Errno::EBADF);
     }
     if count == 0 {
         return Ok(0);
     }
-    let bytes = UserBuf::new(buf, count.min(MAX_WRITE)).read_all(&process.space)?;
+    let bytes = UserBuf::new(buf, count.min(MAX_WRITE)).read_all(&mut user.space)?;
     console::write_bytes(&bytes);
     Ok(bytes.len())
 }
@@ -28,7 +28,7 @@ pub fn write(process: &mut Process, fd: usize, buf: usize, count: usize) -> Resu
 const MAX_READ: usize = 4096;
 
 /// `read(fd, buf, count)`: blocks until console input is available.
-pub fn read(process: &mut Process, fd: usize, buf: usize, count: usize) -> Result<usize, Errno> {
+pub fn read(user: &mut UserState, fd: usize, buf: usize, count: usize) -> Result<usize, Errno> {
     if fd != 0 {
         return Err(Errno::EBADF);
     }
@@ -37,8 +37,8 @@ pub fn read(process: &mut Process, fd: usize, buf: usize, count: usize) -> Resul
     }
     // Check the destination before waiting, so a bad buffer fails at once.
     let mut bytes = vec![0; count.min(MAX_READ)];
-    process.space.copy_out(buf, &bytes)?;
+    user.space.copy_out(buf, &bytes)?;
     let got = console::read_input(&mut bytes);
-    process.space.copy_out(buf, &bytes[..got])?;
+    user.space.copy_out(buf, &bytes[..got])?;
     Ok(got)
 }

@@ -1,7 +1,7 @@
 //! `syslog(2)` (klogctl): how `dmesg` reads the kernel log ring buffer.
 
 use crate::console;
-use crate::process::Process;
+use crate::proc::UserState;
 use abi::errno::Errno;
 
 const SYSLOG_ACTION_READ_ALL: usize = 3;
@@ -10,7 +10,7 @@ const SYSLOG_ACTION_SIZE_BUFFER: usize = 10;
 /// `syslog(type, buf, len)`: READ_ALL copies the newest `len` bytes of the log; SIZE_BUFFER
 /// returns the buffer's size. Other actions are `EINVAL`.
 pub fn syslog(
-    process: &mut Process,
+    user: &mut UserState,
     action: usize,
     buf: usize,
     len: usize,
@@ -22,7 +22,7 @@ pub fn syslog(
             }
             let log = console::dmesg();
             let tail = &log[log.len().saturating_sub(len)..];
-            process.space.copy_out(buf, tail)?;
+            user.space.copy_out(buf, tail)?;
             Ok(tail.len())
         }
         SYSLOG_ACTION_SIZE_BUFFER => Ok(console::DMESG_SIZE),

@@ -7,9 +7,10 @@ mod log;
 mod process;
 mod time;
 
-use crate::process::Process;
+use crate::proc::{Process, UserState};
 use abi::errno::Errno;
 use abi::nr;
+use alloc::sync::Arc;
 
 /// What the process does after the call.
 pub enum Outcome {
@@ -19,19 +20,37 @@ pub enum Outcome {
     Exit(i32),
 }
 
-/// Serves syscall `number` for `process`.
-pub fn dispatch(process: &mut Process, number: usize, args: [usize; 6]) -> Outcome {
+/// Serves syscall `number` for process `me`, whose user half is `user`.
+pub fn dispatch(me: &Arc<Process>, user: &mut UserState, number: usize, args: [usize; 6]) -> Outcome {
+    let [a0, a1, a2, a3, a4, _] = args;
     let result = match number {
-        nr::READ => io::read(process, args[0], args[1], args[2]),
-        nr::WRITE => io::write(process, args[0], args[1], args[2]),
-        nr::EXIT | nr::EXIT_GROUP => return Outcome::Exit(process::exit_status(args[0])),
-        nr::GETPID => Ok(process.pid),
-        nr::SCHED_YIELD => process::sched_yield(),
-        nr::NANOSLEEP => time::nanosleep(process, args[0], args[1]),
-        nr::CLOCK_GETTIME => time::clock_gettime(process, args[0], args[1]),
-        nr::SYSLOG => log::syslog(process, args[0], args[1], args[2]),
+        nr::READ => io::read(user, a0, a1, a2),
+        nr::WRITE => io::write(user, a0, a1, a2),
+        nr::EXIT | nr::EXIT_GROUP => return Outcome::Exit(process::exit_status(a0)),
+        nr::CLONE => process::clone(me, user, a0, a1, a2, a3, a4),
+        nr::EXECVE => process::execve(me, user, a0, a1, a2),
+        nr::WAIT4 => process::wait4(me, user, a0, a1, a2, a3),
+        nr::KILL => process::kill(me, a0, a1),
+        nr::GETPID | nr::GETTID => Ok(me.pid),
+        nr::GETPPID => Ok(me.inner().parent),
+        nr::SET_TID_ADDRESS => process::set_tid_address(me, a0),
+        nr::BRK => Ok(process::brk(user, a0)),
+        nr::SCHED_YIELD => process::sched_yield(me),
+        nr::UNAME => process::uname(user, a0),
+        nr::GETUID => Ok(me.inner().creds.uid as usize),
+        nr::GETEUID => Ok(me.inner().creds.euid as usize),
+        nr::GETGID => Ok(me.inner().creds.gid as usize),
+        nr::GETEGID => Ok(me.inner().creds.egid as usize),
+        nr::GETCPU => process::getcpu(user, a0, a1),
+        nr::SCHED_SETAFFINITY => process::sched_setaffinity(me, user, a0, a1, a2),
+        nr::SCHED_GETAFFINITY => process::sched_getaffinity(me, user, a0, a1, a2),
+        nr::GETRUSAGE => process::getrusage(me, user, a0, a1),
+        nr::TIMES => process::times(me, user, a0),
+        nr::NANOSLEEP => time::nanosleep(me, user, a0, a1),
+        nr::CLOCK_GETTIME => time::clock_gettime(me, user, a0, a1),
+        nr::SYSLOG => log::syslog(user, a0, a1, a2),
         _ => {
-            ::log::debug!("pid {}: unknown syscall {number}", process.pid);
+            ::log::debug!("pid {}: unknown syscall {number}", me.pid);
             Err(Errno::ENOSYS)
         }
     };

@@ -1,14 +1,238 @@
-//! Process syscalls served so far: `exit`/`exit_group` and `sched_yield`.
+//! Process syscalls (concept P3): clone (as fork), execve, wait4, exit, kill, brk, ids,
+//! uname, sched_yield, CPU affinity and resource usage.
 
+use crate::exec::{MAX_ARGS_SIZE, MAX_HEAP};
+use crate::mm::user::{UserPtr, read_c_string, read_pointer_array};
+use crate::proc::{Pid, Process, State, UserState, lifecycle, lookup, sched};
+use crate::time;
 use abi::errno::Errno;
-use abi::wait;
+use abi::process::{
+    CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_PARENT_SETTID, CSIGNAL, RUSAGE_CHILDREN,
+    RUSAGE_SELF, Rusage, Utsname,
+};
+use abi::signal::SIGCHLD;
+use abi::time::{Timeval, Tms};
+use abi::wait::{self, WCONTINUED, WNOHANG, WUNTRACED};
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use core::sync::atomic::Ordering;
+
+/// Longest path `execve` accepts (Linux's PATH_MAX).
+const PATH_MAX: usize = 4096;
+/// `RUSAGE_THREAD`: the calling thread only.
+const RUSAGE_THREAD: i32 = 1;
 
 /// The wait status for `exit(code)`: only the low 8 bits of the code survive.
 pub fn exit_status(code: usize) -> i32 {
     wait::exited(code as u8)
 }
 
-/// `sched_yield()`: with one program per hart there is nobody to yield to yet.
-pub fn sched_yield() -> Result<usize, Errno> {
+/// `clone(flags, newsp, parent_tid, tls, child_tid)`, the fork form: a new process with a
+/// copy of the caller's memory (threads, CLONE_VM, arrive later: `EINVAL`).
+pub fn clone(
+    me: &Arc<Process>,
+    user: &mut UserState,
+    flags: usize,
+    new_sp: usize,
+    parent_tid: usize,
+    _tls: usize,
+    child_tid: usize,
+) -> Result<usize, Errno> {
+    let flags = flags as u64;
+    let supported = CSIGNAL | CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID | CLONE_PARENT_SETTID;
+    if flags & !supported != 0 || !matches!(flags & CSIGNAL, 0 | 17) {
+        return Err(Errno::EINVAL);
+    }
+    debug_assert_eq!(SIGCHLD, 17);
+    let pid = lifecycle::fork(me, user, |child, pid| {
+        if new_sp != 0 {
+            child.ctx.regs[hal::trap::reg::SP] = new_sp;
+        }
+        if flags & CLONE_CHILD_SETTID != 0 {
+            UserPtr::<u32>::new(child_tid).write(&mut child.space, &(pid as u32))?;
+        }
+        Ok(if flags & CLONE_CHILD_CLEARTID != 0 { child_tid } else { 0 })
+    })?;
+    if flags & CLONE_PARENT_SETTID != 0 {
+        UserPtr::<u32>::new(parent_tid).write(&mut user.space, &(pid as u32))?;
+    }
+    Ok(pid)
+}
+
+/// `execve(path, argv, envp)`.
+pub fn execve(me: &Arc<Process>, user: &mut UserState, path: usize, argv: usize, envp: usize) -> Result<usize, Errno> {
+    let path = read_c_string(&mut user.space, path, PATH_MAX, Errno::ENAMETOOLONG)?;
+    let max_pointers = MAX_ARGS_SIZE / 8;
+    let strings = |pointers: Vec<usize>, space: &mut crate::mm::AddressSpace| -> Result<Vec<Vec<u8>>, Errno> {
+        pointers
+            .into_iter()
+            .map(|p| read_c_string(space, p, MAX_ARGS_SIZE, Errno::E2BIG).map(|s| s.into_bytes()))
+            .collect()
+    };
+    let argv_pointers = read_pointer_array(&mut user.space, argv, max_pointers)?;
+    let argv = strings(argv_pointers, &mut user.space)?;
+    let envp_pointers = read_pointer_array(&mut user.space, envp, max_pointers)?;
+    let envp = strings(envp_pointers, &mut user.space)?;
+    let argv: Vec<&[u8]> = argv.iter().map(Vec::as_slice).collect();
+    let envp: Vec<&[u8]> = envp.iter().map(Vec::as_slice).collect();
+    lifecycle::exec(me, user, &path, &argv, &envp)?;
     Ok(0)
+}
+
+/// `wait4(pid, status, options, rusage)`.
+pub fn wait4(
+    me: &Arc<Process>,
+    user: &mut UserState,
+    pid: usize,
+    status: usize,
+    options: usize,
+    rusage: usize,
+) -> Result<usize, Errno> {
+    let options = options as u32 as i32;
+    if options & !(WNOHANG | WUNTRACED | WCONTINUED) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let Some(reaped) = lifecycle::wait(me, pid as isize, options)? else {
+        return Ok(0);
+    };
+    // Like Linux, the child is reaped even if the status cannot be stored.
+    if status != 0 {
+        UserPtr::<i32>::new(status).write(&mut user.space, &reaped.status)?;
+    }
+    if rusage != 0 {
+        let usage = rusage_of(reaped.user_ns, reaped.cpu_ns);
+        UserPtr::<Rusage>::new(rusage).write(&mut user.space, &usage)?;
+    }
+    Ok(reaped.pid)
+}
+
+fn rusage_of(user_ns: u64, cpu_ns: u64) -> Rusage {
+    Rusage {
+        ru_utime: Timeval::from_micros(user_ns / 1000),
+        ru_stime: Timeval::from_micros(cpu_ns.saturating_sub(user_ns) / 1000),
+        ..Rusage::default()
+    }
+}
+
+/// `kill(pid, sig)`.
+pub fn kill(me: &Arc<Process>, pid: usize, sig: usize) -> Result<usize, Errno> {
+    let sig = u32::try_from(sig).map_err(|_| Errno::EINVAL)?;
+    lifecycle::kill(me, pid as i32 as isize, sig).map(|()| 0)
+}
+
+/// `set_tid_address(tidptr)`: remembered for thread exit; returns the caller's tid.
+pub fn set_tid_address(me: &Arc<Process>, tidptr: usize) -> Result<usize, Errno> {
+    me.inner().clear_child_tid = tidptr;
+    Ok(me.pid)
+}
+
+/// `brk(addr)`: moves the program break. Linux semantics: returns the new break, or the
+/// old one when the request is refused (0 just asks).
+pub fn brk(user: &mut UserState, addr: usize) -> usize {
+    let valid = addr >= user.heap_start && addr - user.heap_start <= MAX_HEAP;
+    if valid && user.space.resize_heap(user.heap_start, addr).is_ok() {
+        user.brk = addr;
+    }
+    user.brk
+}
+
+/// `sched_yield()`: back of the run queue.
+pub fn sched_yield(me: &Arc<Process>) -> Result<usize, Errno> {
+    sched::yield_current(me, false);
+    Ok(0)
+}
+
+/// `uname(buf)`.
+pub fn uname(user: &mut UserState, buf: usize) -> Result<usize, Errno> {
+    let name = Utsname {
+        sysname: Utsname::field("Lantern"),
+        nodename: Utsname::field("lantern"),
+        release: Utsname::field(env!("CARGO_PKG_VERSION")),
+        version: Utsname::field("#1 SMP"),
+        machine: Utsname::field("riscv64"),
+        domainname: Utsname::field("(none)"),
+    };
+    UserPtr::<Utsname>::new(buf).write(&mut user.space, &name)?;
+    Ok(0)
+}
+
+/// `getcpu(cpu, node, cache)`: the hart the caller runs on (node 0).
+pub fn getcpu(user: &mut UserState, cpu: usize, node: usize) -> Result<usize, Errno> {
+    if cpu != 0 {
+        UserPtr::<u32>::new(cpu).write(&mut user.space, &(hal::cpu::hart_id() as u32))?;
+    }
+    if node != 0 {
+        UserPtr::<u32>::new(node).write(&mut user.space, &0)?;
+    }
+    Ok(0)
+}
+
+fn target(me: &Arc<Process>, pid: usize) -> Result<Arc<Process>, Errno> {
+    match pid as i32 {
+        0 => Ok(me.clone()),
+        p if p > 0 => lookup(p as Pid).filter(|p| p.inner().state != State::Zombie).ok_or(Errno::ESRCH),
+        _ => Err(Errno::EINVAL),
+    }
+}
+
+/// `sched_setaffinity(pid, len, mask)`: the harts the process may run on.
+pub fn sched_setaffinity(me: &Arc<Process>, user: &mut UserState, pid: usize, len: usize, mask: usize) -> Result<usize, Errno> {
+    if len < 8 {
+        return Err(Errno::EINVAL);
+    }
+    let process = target(me, pid)?;
+    let wanted = UserPtr::<u64>::new(mask).read(&mut user.space)? & sched::online_harts();
+    if wanted == 0 {
+        return Err(Errno::EINVAL);
+    }
+    process.affinity.store(wanted, Ordering::Relaxed);
+    if Arc::ptr_eq(&process, me) && wanted & (1 << hal::cpu::hart_id()) == 0 {
+        sched::yield_current(me, false);
+    }
+    Ok(0)
+}
+
+/// `sched_getaffinity(pid, len, mask)`: returns the size of the mask written (8 bytes).
+pub fn sched_getaffinity(me: &Arc<Process>, user: &mut UserState, pid: usize, len: usize, mask: usize) -> Result<usize, Errno> {
+    if len < 8 {
+        return Err(Errno::EINVAL);
+    }
+    let allowed = target(me, pid)?.affinity.load(Ordering::Relaxed) & sched::online_harts();
+    UserPtr::<u64>::new(mask).write(&mut user.space, &allowed)?;
+    Ok(8)
+}
+
+fn own_times(me: &Process) -> (u64, u64, u64, u64) {
+    let inner = me.inner();
+    let cpu = inner.acct.cpu_ns_now(inner.state == State::Running);
+    let user = me.user_ns.load(Ordering::Relaxed).min(cpu);
+    (user, cpu, inner.acct.children_user_ns, inner.acct.children_cpu_ns)
+}
+
+/// `getrusage(who, usage)`: CPU times of the caller or of its reaped children.
+pub fn getrusage(me: &Arc<Process>, user: &mut UserState, who: usize, usage: usize) -> Result<usize, Errno> {
+    let (own_user, own_cpu, child_user, child_cpu) = own_times(me);
+    let usage_value = match who as i32 {
+        RUSAGE_SELF | RUSAGE_THREAD => rusage_of(own_user, own_cpu),
+        RUSAGE_CHILDREN => rusage_of(child_user, child_cpu),
+        _ => return Err(Errno::EINVAL),
+    };
+    UserPtr::<Rusage>::new(usage).write(&mut user.space, &usage_value)?;
+    Ok(0)
+}
+
+/// `times(buf)`: CPU times in clock ticks; returns ticks since boot.
+pub fn times(me: &Arc<Process>, user: &mut UserState, buf: usize) -> Result<usize, Errno> {
+    let (own_user, own_cpu, child_user, child_cpu) = own_times(me);
+    let ticks = |ns: u64| (ns / (1_000_000_000 / time::HZ)) as i64;
+    if buf != 0 {
+        let value = Tms {
+            tms_utime: ticks(own_user),
+            tms_stime: ticks(own_cpu - own_user),
+            tms_cutime: ticks(child_user),
+            tms_cstime: ticks(child_cpu.saturating_sub(child_user)),
+        };
+        UserPtr::<Tms>::new(buf).write(&mut user.space, &value)?;
+    }
+    Ok(time::ticks() as usize)
 }

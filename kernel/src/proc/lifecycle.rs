@@ -1,0 +1,278 @@
+//! The life of a process (concepts P3, P5): the first process, fork, exec, exit, wait,
+//! kill, sleep.
+//!
+//! Each process's kernel thread starts in [`thread_main`], takes its [`UserState`] and runs
+//! it ([`super::user::run`]) until the program exits or is killed; then [`exit`] makes it a
+//! zombie, hands its children to init and wakes its parent, which reaps it in [`wait`].
+
+use super::wait_queue::WaitQueue;
+use super::{Credentials, INIT_PID, Pid, Process, State, UserState, lookup, sched, user};
+use crate::{console, exec, time};
+use abi::errno::Errno;
+use abi::signal::{DefaultAction, default_action, is_valid_signal};
+use abi::wait::WNOHANG;
+use alloc::string::String;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use core::sync::atomic::{AtomicBool, Ordering};
+use hal::sync::Once;
+
+/// Processes sleeping in `nanosleep`, keyed by their deadline (monotonic ns).
+pub static SLEEPERS: WaitQueue = WaitQueue::new();
+
+static INITRD: Once<&'static [u8]> = Once::new();
+static TEST_MODE: AtomicBool = AtomicBool::new(false);
+
+/// The program file `path` from the initrd (the file system arrives later).
+pub fn find_program(path: &str) -> Result<&'static [u8], Errno> {
+    let initrd = INITRD.get().ok_or(Errno::ENOENT)?;
+    let entry = initrd::Reader::new(initrd).find(path).ok_or(Errno::ENOENT)?;
+    if entry.is_dir() {
+        return Err(Errno::EACCES);
+    }
+    Ok(entry.data)
+}
+
+/// The last component of a path (the process name).
+fn base_name(path: &str) -> String {
+    String::from(path.rsplit('/').next().unwrap_or(path))
+}
+
+/// Creates init (pid 1) from `path` and makes it runnable. In test mode init gets
+/// `--test`, and its exit powers the machine off with its status.
+pub fn spawn_init(initrd: &'static [u8], path: &str, test_mode: bool) -> Result<(), Errno> {
+    let _ = INITRD.set(initrd);
+    TEST_MODE.store(test_mode, Ordering::Relaxed);
+    let file = find_program(path)?;
+    let argv: Vec<&[u8]> =
+        if test_mode { alloc::vec![path.as_bytes(), b"--test"] } else { alloc::vec![path.as_bytes()] };
+    let envp: [&[u8]; 2] = [b"PATH=/bin", b"HOME=/"];
+    let user = exec::load(path, file, &argv, &envp)?;
+    let init = super::create(base_name(path), 0, Credentials::default(), u64::MAX, user)?;
+    assert_eq!(init.pid, INIT_PID, "init must be the first process");
+    sched::start(&init);
+    Ok(())
+}
+
+/// Where every process's kernel thread begins.
+pub fn thread_main() -> ! {
+    let me = sched::current().expect("a process thread runs as the current process");
+    let mut state = me.start.lock().take().expect("the user state is handed over once");
+    let status = user::run(&me, &mut state);
+    drop(state);
+    exit(&me, status)
+}
+
+/// `fork`: a child with a copy of the caller's memory and registers, returning 0 in the
+/// child. `setup` adjusts the child's user half before it can run (clone's flags) and
+/// returns its `clear_child_tid` address. `EAGAIN` when the process table is full, `ENOMEM`
+/// without memory.
+pub fn fork(
+    me: &Arc<Process>,
+    user: &UserState,
+    setup: impl FnOnce(&mut UserState, Pid) -> Result<usize, Errno>,
+) -> Result<Pid, Errno> {
+    let space = user.space.duplicate()?;
+    let mut ctx = user.ctx.duplicate();
+    ctx.regs[hal::trap::reg::A0] = 0;
+    let (name, creds) = {
+        let inner = me.inner();
+        (inner.name.clone(), inner.creds)
+    };
+    let child_user = UserState { space, ctx, heap_start: user.heap_start, brk: user.brk };
+    let child = super::create(name, me.pid, creds, me.affinity.load(Ordering::Relaxed), child_user)?;
+    let clear_child_tid = {
+        let mut start = child.start.lock();
+        let child_user = start.as_mut().expect("a new process has its user state");
+        setup(child_user, child.pid)
+    };
+    match clear_child_tid {
+        Ok(address) => child.inner().clear_child_tid = address,
+        Err(errno) => {
+            discard_new(&child);
+            return Err(errno);
+        }
+    }
+    sched::start(&child);
+    Ok(child.pid)
+}
+
+/// Undoes `create` for a child that never ran.
+fn discard_new(child: &Arc<Process>) {
+    let parent = child.inner().parent;
+    if let Some(parent) = lookup(parent) {
+        parent.inner().children.retain(|&c| c != child.pid);
+    }
+    super::remove(child.pid);
+}
+
+/// `execve`: replaces the caller's program; on error the caller continues unchanged.
+pub fn exec(me: &Arc<Process>, user: &mut UserState, path: &str, argv: &[&[u8]], envp: &[&[u8]]) -> Result<(), Errno> {
+    let file = find_program(path)?;
+    *user = exec::load(path, file, argv, envp)?;
+    me.inner().name = base_name(path);
+    Ok(())
+}
+
+/// Ends the calling process with wait status `status`: it becomes a zombie, its children go
+/// to init, its parent is woken. Never returns.
+pub fn exit(me: &Arc<Process>, status: i32) -> ! {
+    if me.pid == INIT_PID {
+        init_exited(status);
+    }
+    let children = core::mem::take(&mut me.inner().children);
+    let init = lookup(INIT_PID).expect("init exists while other processes do");
+    let mut orphaned_zombie = false;
+    for pid in children {
+        if let Some(child) = lookup(pid) {
+            let mut inner = child.inner();
+            inner.parent = INIT_PID;
+            orphaned_zombie |= inner.state == State::Zombie;
+        }
+        init.inner().children.push(pid);
+    }
+    let parent = {
+        let mut inner = me.inner();
+        inner.exit_status = status;
+        inner.acct.finish_ns = Some(time::monotonic_ns());
+        me.set_state(&mut inner, State::Zombie);
+        inner.parent
+    };
+    if orphaned_zombie {
+        init.child_exit.wake_all();
+    }
+    if let Some(parent) = lookup(parent) {
+        parent.child_exit.wake_all();
+    }
+    hal::context::yield_now();
+    unreachable!("a zombie never runs again");
+}
+
+fn init_exited(status: i32) -> ! {
+    if TEST_MODE.load(Ordering::Relaxed) {
+        let success = abi::wait::WaitStatus::decode(status) == Some(abi::wait::WaitStatus::Exited(0));
+        console::println!("init finished the tests: {}", describe_status(status));
+        crate::power::power_off(success)
+    }
+    panic!("init exited ({})", describe_status(status));
+}
+
+/// Which children `wait4`'s pid argument selects.
+fn selects(pid_arg: isize, child: Pid) -> bool {
+    // Process groups arrive with job control; until then every process is in one group,
+    // so 0 and -pgid select any child, like -1.
+    pid_arg <= 0 || pid_arg as Pid == child
+}
+
+enum Found {
+    NoChild,
+    Zombie(Pid),
+    Running,
+}
+
+fn find_child(me: &Process, pid_arg: isize) -> Found {
+    let children: Vec<Pid> = me.inner().children.iter().copied().filter(|&c| selects(pid_arg, c)).collect();
+    if children.is_empty() {
+        return Found::NoChild;
+    }
+    for pid in children {
+        if lookup(pid).is_some_and(|child| child.inner().state == State::Zombie) {
+            return Found::Zombie(pid);
+        }
+    }
+    Found::Running
+}
+
+/// A child reaped by [`wait`]: its pid, wait status and CPU times (its own plus its
+/// reaped children's).
+pub struct Reaped {
+    pub pid: Pid,
+    pub status: i32,
+    pub user_ns: u64,
+    pub cpu_ns: u64,
+}
+
+/// `wait4`'s core: waits for a child selected by `pid_arg` to end and reaps it.
+/// `Ok(None)` with `WNOHANG` when none has ended yet; `ECHILD` with no such child.
+pub fn wait(me: &Arc<Process>, pid_arg: isize, options: i32) -> Result<Option<Reaped>, Errno> {
+    let mut found = Found::Running;
+    me.child_exit.wait_until(me, 0, || {
+        found = find_child(me, pid_arg);
+        !matches!(found, Found::Running) || options & WNOHANG != 0
+    })?;
+    let pid = match found {
+        Found::NoChild => return Err(Errno::ECHILD),
+        Found::Running => return Ok(None),
+        Found::Zombie(pid) => pid,
+    };
+    let child = lookup(pid).ok_or(Errno::ECHILD)?;
+    let (status, cpu, user) = {
+        let inner = child.inner();
+        let acct = inner.acct;
+        (inner.exit_status, acct.cpu_ns + acct.children_cpu_ns, child.user_ns.load(Ordering::Relaxed) + acct.children_user_ns)
+    };
+    {
+        let mut inner = me.inner();
+        inner.children.retain(|&c| c != pid);
+        inner.acct.children_cpu_ns += cpu;
+        inner.acct.children_user_ns += user;
+    }
+    super::remove(pid);
+    Ok(Some(Reaped { pid, status, user_ns: user, cpu_ns: cpu }))
+}
+
+/// `kill(pid, sig)`: the default action of `sig` (terminate for most signals; ignore for
+/// SIGCHLD-like ones; stop and continue arrive with job control). `sig` 0 only checks.
+pub fn kill(me: &Arc<Process>, pid: isize, sig: u32) -> Result<(), Errno> {
+    if sig != 0 && !is_valid_signal(sig) {
+        return Err(Errno::EINVAL);
+    }
+    let targets: Vec<Arc<Process>> = match pid {
+        p if p > 0 => alloc::vec![lookup(p as Pid).ok_or(Errno::ESRCH)?],
+        -1 => super::all().into_iter().filter(|p| p.pid != INIT_PID && p.pid != me.pid).collect(),
+        // Process groups arrive with job control.
+        _ => return Err(Errno::ESRCH),
+    };
+    let sender = me.inner().creds;
+    let mut delivered = false;
+    for target in targets {
+        let creds = target.inner().creds;
+        if sender.euid != 0 && sender.uid != creds.uid && sender.euid != creds.uid {
+            continue;
+        }
+        delivered = true;
+        if sig != 0 {
+            deliver(&target, sig);
+        }
+    }
+    if delivered { Ok(()) } else { Err(Errno::EPERM) }
+}
+
+/// Acts on `sig` for `target`: terminating signals are marked pending (the target acts on
+/// them on its way back to user mode) and wake it if it sleeps.
+pub fn deliver(target: &Arc<Process>, sig: u32) {
+    match default_action(sig) {
+        DefaultAction::Terminate | DefaultAction::CoreDump => {
+            target.post_signal(sig);
+            sched::wake(target);
+        }
+        DefaultAction::Ignore | DefaultAction::Stop | DefaultAction::Continue => {}
+    }
+}
+
+/// Sleeps until the monotonic clock reaches `deadline`; `EINTR` if a signal arrives.
+pub fn sleep_until(me: &Arc<Process>, deadline: u64) -> Result<(), Errno> {
+    SLEEPERS.wait_until(me, deadline, || time::monotonic_ns() >= deadline)
+}
+
+/// "exited with status N" / "killed by SIGSEGV", for logs.
+pub fn describe_status(status: i32) -> String {
+    use abi::wait::WaitStatus;
+    match WaitStatus::decode(status) {
+        Some(WaitStatus::Exited(code)) => alloc::format!("exited with status {code}"),
+        Some(WaitStatus::Signaled { sig, .. }) => {
+            alloc::format!("killed by {}", abi::signal::signal_name(sig).unwrap_or("an unknown signal"))
+        }
+        _ => alloc::format!("wait status {status:#x}"),
+    }
+}

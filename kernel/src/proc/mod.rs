@@ -1,0 +1,287 @@
+//! Processes (concepts P1, P2, P5): the process control block, the process table and every
+//! state transition.
+//!
+//! A [`Process`] is shared (`Arc`) between the table, its parent's bookkeeping, run queues
+//! and wait queues. Its parts and their protection:
+//! - `pid`, `thread` (kernel stack + saved kernel registers): immutable / the switch protocol
+//!   in `hal::context`.
+//! - `inner` (`proc` lock): state, family, credentials, accounting, name.
+//! - `pending`: signals sent and not yet acted on (atomic bits).
+//! - The user half — address space and user registers ([`UserState`]) — belongs to the
+//!   process's own kernel thread: it lives on that thread's stack (see [`lifecycle`]), so no
+//!   other hart can touch it and it needs no lock.
+//!
+//! States (P2): `New -> Ready <-> Running -> Blocked -> Ready ...`, `Running -> Zombie`, and
+//! the zombie is reaped by its parent (or by init if orphaned). Every transition goes
+//! through [`Process::set_state`], the one place a trace would hook.
+//!
+//! Lock order (see lock_order.rs): wait-queue -> `process-table` -> `proc` -> `run-queue`.
+
+pub mod lifecycle;
+pub mod sched;
+pub mod user;
+pub mod wait_queue;
+
+use crate::mm::AddressSpace;
+use crate::time;
+use alloc::collections::BTreeMap;
+use alloc::string::String;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use hal::context::Thread;
+use hal::sync::SpinLock;
+use hal::trap::UserContext;
+use wait_queue::WaitQueue;
+
+/// A process id.
+pub type Pid = usize;
+
+/// The most processes that may exist at once (zombies included); `fork` fails with EAGAIN
+/// beyond it.
+pub const MAX_PROCESSES: usize = 64;
+/// Pids are handed out cyclically from 1 up to this bound, skipping ones in use.
+const PID_MAX: Pid = 32768;
+/// The pid of init, which adopts orphans.
+pub const INIT_PID: Pid = 1;
+
+/// Scheduling state of a process (concept P2).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum State {
+    /// Being built by fork or at boot; not yet runnable.
+    New,
+    /// Runnable, waiting in a run queue.
+    Ready,
+    /// On a hart.
+    Running,
+    /// Waiting for an event (child exit, timer, input).
+    Blocked,
+    /// Exited; its exit status waits for the parent.
+    Zombie,
+}
+
+impl State {
+    /// The one-letter code `ps` shows (Linux's letters).
+    pub fn letter(self) -> char {
+        match self {
+            State::New => 'N',
+            State::Ready | State::Running => 'R',
+            State::Blocked => 'S',
+            State::Zombie => 'Z',
+        }
+    }
+}
+
+/// Time accounting (concepts P1, S3, U2), in nanoseconds of the monotonic clock.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Accounting {
+    pub arrival_ns: u64,
+    pub first_run_ns: Option<u64>,
+    pub finish_ns: Option<u64>,
+    /// Time on a hart, user and kernel together (user time: `Process::user_ns`).
+    pub cpu_ns: u64,
+    /// CPU time of reaped children (user, all).
+    pub children_user_ns: u64,
+    pub children_cpu_ns: u64,
+    /// Switches away because the process blocked or yielded.
+    pub voluntary_switches: u64,
+    /// Switches away because the timer preempted it.
+    pub involuntary_switches: u64,
+    /// When the current stint on a hart began.
+    pub running_since_ns: u64,
+    /// Ticks used in the current stint (for the quantum).
+    pub ticks_in_slice: u64,
+}
+
+impl Accounting {
+    /// CPU time including the stint in progress.
+    pub fn cpu_ns_now(&self, running: bool) -> u64 {
+        let stint = if running { time::monotonic_ns().saturating_sub(self.running_since_ns) } else { 0 };
+        self.cpu_ns + stint
+    }
+}
+
+/// User and group ids (concept U1 starts here; everything runs as root for now).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Credentials {
+    pub uid: u32,
+    pub euid: u32,
+    pub gid: u32,
+    pub egid: u32,
+}
+
+/// The part of the PCB under the `proc` lock.
+pub struct Inner {
+    pub state: State,
+    pub name: String,
+    pub parent: Pid,
+    pub children: Vec<Pid>,
+    /// Wait status (Linux encoding), once a zombie.
+    pub exit_status: i32,
+    pub creds: Credentials,
+    /// The hart it runs or last ran on.
+    pub hart: Option<usize>,
+    /// Set by a yielding process: how to requeue it once it is off its hart.
+    pub requeue: Option<sched::ReadyReason>,
+    pub acct: Accounting,
+    /// Address given to set_tid_address (cleared and futex-woken at thread exit later).
+    pub clear_child_tid: usize,
+}
+
+/// The user half of a process: what the CPU runs in user mode.
+pub struct UserState {
+    pub space: AddressSpace,
+    pub ctx: UserContext,
+    /// Where the heap starts (the page after the program image) and the current break.
+    pub heap_start: usize,
+    pub brk: usize,
+}
+
+/// A process control block (concept P1).
+pub struct Process {
+    pub pid: Pid,
+    pub thread: Thread,
+    inner: SpinLock<Inner>,
+    /// Pending signal bits (bit n = signal n).
+    pending: AtomicU64,
+    /// Of the CPU time, nanoseconds spent in user mode.
+    pub user_ns: AtomicU64,
+    /// Set by the timer when the quantum is used up.
+    pub need_resched: AtomicBool,
+    /// Harts the process may run on (bit h = hart h).
+    pub affinity: AtomicU64,
+    /// Where the parent sleeps in wait4 (woken when a child exits).
+    pub child_exit: WaitQueue,
+    /// The user half, handed to the thread the first time it runs.
+    start: SpinLock<Option<UserState>>,
+}
+
+impl Process {
+    /// Locks the PCB fields.
+    pub fn inner(&self) -> hal::sync::SpinLockGuard<'_, Inner> {
+        self.inner.lock()
+    }
+
+    /// Moves the process to `state`: the single place where states change.
+    pub fn set_state(&self, inner: &mut Inner, state: State) {
+        log::trace!("pid {}: {:?} -> {:?}", self.pid, inner.state, state);
+        inner.state = state;
+    }
+
+    /// Marks signal `sig` pending.
+    pub fn post_signal(&self, sig: u32) {
+        self.pending.fetch_or(1 << sig, Ordering::AcqRel);
+    }
+
+    /// Pending signal bits.
+    pub fn pending_signals(&self) -> u64 {
+        self.pending.load(Ordering::Acquire)
+    }
+}
+
+struct Table {
+    processes: BTreeMap<Pid, Arc<Process>>,
+    last_pid: Pid,
+}
+
+static TABLE: SpinLock<Table> =
+    SpinLock::new("process-table", Table { processes: BTreeMap::new(), last_pid: 0 });
+
+/// The process with `pid`, if it exists (zombies included).
+pub fn lookup(pid: Pid) -> Option<Arc<Process>> {
+    TABLE.lock().processes.get(&pid).cloned()
+}
+
+/// Every process, in pid order.
+pub fn all() -> Vec<Arc<Process>> {
+    TABLE.lock().processes.values().cloned().collect()
+}
+
+/// Creates a process in state `New` with a fresh pid; `None` if the table is full
+/// (`EAGAIN`) or memory ran out for its kernel stack (`ENOMEM`).
+pub fn create(
+    name: String,
+    parent: Pid,
+    creds: Credentials,
+    affinity: u64,
+    user: UserState,
+) -> Result<Arc<Process>, abi::errno::Errno> {
+    let thread = Thread::new(lifecycle::thread_main).map_err(|_| abi::errno::Errno::ENOMEM)?;
+    let mut table = TABLE.lock();
+    if table.processes.len() >= MAX_PROCESSES {
+        return Err(abi::errno::Errno::EAGAIN);
+    }
+    let mut pid = table.last_pid;
+    loop {
+        pid = if pid >= PID_MAX { 1 } else { pid + 1 };
+        if !table.processes.contains_key(&pid) {
+            break;
+        }
+    }
+    table.last_pid = pid;
+    let now = time::monotonic_ns();
+    let process = Arc::new(Process {
+        pid,
+        thread,
+        inner: SpinLock::new(
+            "proc",
+            Inner {
+                state: State::New,
+                name,
+                parent,
+                children: Vec::new(),
+                exit_status: 0,
+                creds,
+                hart: None,
+                requeue: None,
+                acct: Accounting { arrival_ns: now, ..Accounting::default() },
+                clear_child_tid: 0,
+            },
+        ),
+        pending: AtomicU64::new(0),
+        user_ns: AtomicU64::new(0),
+        need_resched: AtomicBool::new(false),
+        affinity: AtomicU64::new(affinity),
+        child_exit: WaitQueue::new(),
+        start: SpinLock::new("proc-start", Some(user)),
+    });
+    table.processes.insert(pid, process.clone());
+    drop(table);
+    if let Some(parent) = lookup(parent) {
+        parent.inner().children.push(pid);
+    }
+    Ok(process)
+}
+
+/// Removes a reaped zombie from the table.
+fn remove(pid: Pid) {
+    TABLE.lock().processes.remove(&pid);
+}
+
+/// Prints the process list (the Ctrl-P key, as in xv6; `ps` shows the same later).
+pub fn print_process_list() {
+    crate::console::println!("\n  PID  PPID S HART    CPU ms   USER ms  RESP ms  NAME");
+    for process in all() {
+        let inner = process.inner();
+        let running = inner.state == State::Running;
+        let response = inner.acct.first_run_ns.map_or(0, |t| t - inner.acct.arrival_ns);
+        crate::console::println!(
+            "{:5} {:5} {} {:>4} {:9} {:9} {:8}  {}",
+            process.pid,
+            inner.parent,
+            inner.state.letter(),
+            inner.hart.map_or(alloc::string::String::from("-"), |h| alloc::format!("{h}")),
+            inner.acct.cpu_ns_now(running) / 1_000_000,
+            process.user_ns.load(Ordering::Relaxed) / 1_000_000,
+            response / 1_000_000,
+            inner.name
+        );
+    }
+    for hart in 0..hal::MAX_HARTS {
+        let ticks = time::timer_interrupts(hart);
+        if ticks > 0 {
+            let busy = sched::hart_busy_ns(hart) / 1_000_000;
+            crate::console::println!("hart {hart}: {ticks} timer ticks, {busy} ms running processes");
+        }
+    }
+}

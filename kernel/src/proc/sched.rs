@@ -1,0 +1,179 @@
+//! The scheduler core (concepts K4, K5, S5): one scheduler loop per hart, run queues behind
+//! the `sched::Scheduler` trait (round robin for now), timer preemption, blocking and
+//! wake-ups.
+//!
+//! Each hart loops in [`scheduler_loop`] on its boot stack: pick a ready process, switch to
+//! its kernel thread, and when the thread switches back, put it where it belongs (back in
+//! a run queue if it yielded or was preempted; nowhere if it blocked or exited). A process
+//! gives up its hart only at well-defined points (the kernel is not preemptible): when it
+//! blocks, yields, exits, or returns to user mode after the timer said its quantum is used.
+//!
+//! An idle hart sleeps in `wfi`; making a process ready sends idle harts an IPI.
+
+use super::{Process, State, lookup};
+use crate::time;
+use alloc::boxed::Box;
+use alloc::sync::Arc;
+use core::sync::atomic::{AtomicU64, Ordering};
+use hal::MAX_HARTS;
+use hal::sync::SpinLock;
+use ::sched::{ReadyTask, RoundRobin, Scheduler};
+
+pub use ::sched::ReadyReason;
+
+/// Timer ticks a process may run before it is preempted.
+pub const QUANTUM_TICKS: u64 = 1;
+
+static RUN_QUEUE: SpinLock<Option<Box<dyn Scheduler>>> = SpinLock::new("run-queue", None);
+static CURRENT: [SpinLock<Option<Arc<Process>>>; MAX_HARTS] =
+    [const { SpinLock::new("current", None) }; MAX_HARTS];
+static IDLE_HARTS: AtomicU64 = AtomicU64::new(0);
+static HART_BUSY_NS: [AtomicU64; MAX_HARTS] = [const { AtomicU64::new(0) }; MAX_HARTS];
+static ONLINE_HARTS: AtomicU64 = AtomicU64::new(0);
+
+/// Sets up the run queues for `harts` harts.
+pub fn init(harts: usize) {
+    *RUN_QUEUE.lock() = Some(Box::new(RoundRobin::new(harts, QUANTUM_TICKS)));
+}
+
+/// The harts that run the scheduler, as a bit mask.
+pub fn online_harts() -> u64 {
+    ONLINE_HARTS.load(Ordering::Relaxed)
+}
+
+/// Time hart `hart` has spent running processes.
+pub fn hart_busy_ns(hart: usize) -> u64 {
+    HART_BUSY_NS.get(hart).map_or(0, |t| t.load(Ordering::Relaxed))
+}
+
+/// The process running on this hart, if any.
+pub fn current() -> Option<Arc<Process>> {
+    CURRENT[hal::cpu::hart_id()].lock().clone()
+}
+
+fn enqueue(process: &Arc<Process>, reason: ReadyReason) {
+    let last_hart = process.inner().hart;
+    let task = ReadyTask { id: process.pid, last_hart, affinity: process.affinity.load(Ordering::Relaxed) };
+    if let Some(queue) = RUN_QUEUE.lock().as_mut() {
+        queue.enqueue(task, reason, time::ticks());
+    }
+    let idle = IDLE_HARTS.load(Ordering::Acquire) & !(1 << hal::cpu::hart_id());
+    for hart in (0..MAX_HARTS).filter(|h| idle & (1 << h) != 0) {
+        hal::sbi::send_ipi(hart);
+    }
+}
+
+/// Makes a new process runnable.
+pub fn start(process: &Arc<Process>) {
+    {
+        let mut inner = process.inner();
+        process.set_state(&mut inner, State::Ready);
+    }
+    enqueue(process, ReadyReason::New);
+}
+
+/// Wakes a blocked process (no effect on one that is not blocked).
+pub fn wake(process: &Arc<Process>) {
+    {
+        let mut inner = process.inner();
+        if inner.state != State::Blocked {
+            return;
+        }
+        process.set_state(&mut inner, State::Ready);
+    }
+    enqueue(process, ReadyReason::Woken);
+}
+
+/// Called by a process that has set itself `Blocked`: gives up the hart until woken.
+pub fn block_current(me: &Arc<Process>) {
+    me.inner().acct.voluntary_switches += 1;
+    hal::context::yield_now();
+}
+
+/// Gives up the hart but stays runnable (`sched_yield`, or preemption when `preempted`).
+pub fn yield_current(me: &Arc<Process>, preempted: bool) {
+    {
+        let mut inner = me.inner();
+        me.set_state(&mut inner, State::Ready);
+        inner.requeue = Some(if preempted { ReadyReason::Preempted } else { ReadyReason::Yielded });
+        if preempted {
+            inner.acct.involuntary_switches += 1;
+        } else {
+            inner.acct.voluntary_switches += 1;
+        }
+    }
+    me.need_resched.store(false, Ordering::Relaxed);
+    hal::context::yield_now();
+}
+
+/// The timer tick on this hart: charge the running process and ask the policy whether its
+/// quantum is used up.
+pub fn tick() {
+    let hart = hal::cpu::hart_id();
+    let Some(process) = CURRENT[hart].lock().clone() else { return };
+    let ran = {
+        let mut inner = process.inner();
+        inner.acct.ticks_in_slice += 1;
+        inner.acct.ticks_in_slice
+    };
+    let preempt = RUN_QUEUE.lock().as_mut().is_some_and(|q| q.tick(hart, process.pid, ran, time::ticks()));
+    if preempt {
+        process.need_resched.store(true, Ordering::Relaxed);
+    }
+}
+
+/// This hart's scheduler: runs ready processes forever.
+pub fn scheduler_loop() -> ! {
+    let hart = hal::cpu::hart_id();
+    ONLINE_HARTS.fetch_or(1 << hart, Ordering::Relaxed);
+    loop {
+        hal::cpu::disable_interrupts();
+        let next = RUN_QUEUE.lock().as_mut().and_then(|q| q.pick(hart, time::ticks()));
+        let Some(process) = next.and_then(lookup) else {
+            idle(hart);
+            continue;
+        };
+        run_process(hart, &process);
+    }
+}
+
+fn idle(hart: usize) {
+    IDLE_HARTS.fetch_or(1 << hart, Ordering::AcqRel);
+    // A process made ready after the pick above sent an IPI, which keeps wfi from sleeping.
+    let empty = RUN_QUEUE.lock().as_ref().is_none_or(|q| q.is_empty());
+    if empty {
+        hal::cpu::wait_for_interrupt();
+    }
+    IDLE_HARTS.fetch_and(!(1 << hart), Ordering::AcqRel);
+    hal::cpu::enable_interrupts();
+}
+
+fn run_process(hart: usize, process: &Arc<Process>) {
+    let start = time::monotonic_ns();
+    {
+        let mut inner = process.inner();
+        if inner.state != State::Ready {
+            // Killed and reaped between the pick and here, or woken twice.
+            return;
+        }
+        process.set_state(&mut inner, State::Running);
+        inner.hart = Some(hart);
+        inner.acct.first_run_ns.get_or_insert(start);
+        inner.acct.running_since_ns = start;
+        inner.acct.ticks_in_slice = 0;
+    }
+    *CURRENT[hart].lock() = Some(process.clone());
+    hal::context::run(&process.thread);
+    *CURRENT[hart].lock() = None;
+
+    let now = time::monotonic_ns();
+    HART_BUSY_NS[hart].fetch_add(now - start, Ordering::Relaxed);
+    let requeue = {
+        let mut inner = process.inner();
+        inner.acct.cpu_ns += now - start;
+        inner.requeue.take()
+    };
+    if let Some(reason) = requeue {
+        enqueue(process, reason);
+    }
+}

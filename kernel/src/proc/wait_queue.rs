@@ -1,0 +1,70 @@
+//! Wait queues: sleep until a condition holds, and wake-ups (concept K7).
+//!
+//! The condition is checked with the queue's lock held, and wakers take the same lock, so a
+//! wake-up between "condition false" and "asleep" cannot be lost: the sleeper is already on
+//! the queue when the waker looks. A woken process re-checks its condition (wake-ups may be
+//! spurious). A pending signal ends the wait with `EINTR`.
+
+use super::{Process, State, sched};
+use abi::errno::Errno;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use hal::sync::SpinLock;
+
+/// Processes waiting for something, each with a key (a deadline for the timer queue).
+pub struct WaitQueue {
+    waiters: SpinLock<Vec<(Arc<Process>, u64)>>,
+}
+
+impl WaitQueue {
+    pub const fn new() -> WaitQueue {
+        WaitQueue { waiters: SpinLock::new("wait-queue", Vec::new()) }
+    }
+
+    /// Blocks `me` until `ready()` returns true (checked under the queue lock).
+    /// `Err(EINTR)` if a signal arrives first.
+    pub fn wait_until(&self, me: &Arc<Process>, key: u64, mut ready: impl FnMut() -> bool) -> Result<(), Errno> {
+        loop {
+            {
+                let mut waiters = self.waiters.lock();
+                if ready() {
+                    return Ok(());
+                }
+                if me.pending_signals() != 0 {
+                    return Err(Errno::EINTR);
+                }
+                waiters.push((me.clone(), key));
+                let mut inner = me.inner();
+                me.set_state(&mut inner, State::Blocked);
+            }
+            sched::block_current(me);
+        }
+    }
+
+    /// Wakes every waiter.
+    pub fn wake_all(&self) {
+        let waiters = core::mem::take(&mut *self.waiters.lock());
+        for (process, _) in waiters {
+            sched::wake(&process);
+        }
+    }
+
+    /// Wakes the waiters whose key is at most `limit` (expired deadlines).
+    pub fn wake_up_to(&self, limit: u64) {
+        let mut expired = Vec::new();
+        {
+            let mut waiters = self.waiters.lock();
+            let mut at = 0;
+            while at < waiters.len() {
+                if waiters[at].1 <= limit {
+                    expired.push(waiters.swap_remove(at));
+                } else {
+                    at += 1;
+                }
+            }
+        }
+        for (process, _) in expired {
+            sched::wake(&process);
+        }
+    }
+}
