@@ -1,12 +1,22 @@
 //! The kernel's lock order (concept K7), outermost first. A hart holding a lock may only
-//! acquire locks that come *later* in this list; spinlocks keep interrupts off while held,
-//! so interrupt handlers may take only leaf locks.
+//! acquire locks that come *later* in this list. Spinlocks keep interrupts off while held,
+//! so an interrupt handler can never spin on a lock its own hart holds; handlers take only
+//! locks marked (irq) below, which are never held across anything that takes an earlier
+//! lock. No spinlock is ever held across a context switch (`hal::context` asserts it).
 //!
-//! 1. `console-line` (kernel/console.rs): one output line at a time; held while writing to the UART.
-//! 2. `dmesg` (kernel/console.rs): the boot-log ring buffer.
-//! 3. `heap` (hal/src/mem.rs): the kernel heap's free lists (allocation can happen under the
-//!    locks above).
-//! 4. `frames` (hal/src/mem.rs): the buddy allocator (the heap refills from it).
-//! 5. `boot-reservations`, `console-input`: leaf locks.
-//!
-//! Interrupt handlers take `console-input` (UART receive) and nothing else.
+//! 1. `wait-queue` (kernel/src/proc/wait_queue.rs): held while a sleeper checks its
+//!    condition and marks itself blocked; wakers take it to collect sleepers. (irq: the
+//!    timer wakes `SLEEPERS`)
+//! 2. `process-table` (kernel/src/proc/mod.rs): the pid -> process map.
+//! 3. `proc` (kernel/src/proc/mod.rs): one PCB's state, family and accounting. Never two
+//!    at once: code that needs two PCBs locks them one after the other. (irq: the tick)
+//! 4. `proc-start`: a new process's user half, until its thread takes it.
+//! 5. `run-queue` (kernel/src/proc/sched.rs) and `current` (per hart). (irq: the tick)
+//! 6. `console-line` (kernel/src/console.rs): one output line at a time.
+//! 7. `dmesg` (kernel/src/console.rs): the boot-log ring buffer.
+//! 8. `console-input`: the receive buffer. (irq: the UART)
+//! 9. `kernel-stacks`, `kernel-map` (hal/src/stack.rs, hal/src/paging.rs).
+//! 10. `heap` (hal/src/mem.rs): the kernel heap's free lists (allocation can happen under
+//!     any lock above).
+//! 11. `frames` (hal/src/mem.rs): the buddy allocator (the heap refills from it).
+//! 12. `boot-reservations`: leaf, boot only.
