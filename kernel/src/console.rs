@@ -7,6 +7,7 @@
 //! panicking hart may hold one).
 
 use crate::devicetree::BootInfo;
+use crate::proc::sleep_lock::SleepLock;
 use crate::time;
 use alloc::vec::Vec;
 use core::fmt::{self, Write};
@@ -160,15 +161,23 @@ pub fn print(args: fmt::Arguments) {
     let _ = UartWriter(uart()).write_fmt(args);
 }
 
+/// Serialises user writes: one program's `write` is not interleaved with another's.
+static USER_WRITES: SleepLock<()> = SleepLock::new(());
+/// Bytes written per `console-line` hold, so interrupts are never off for long.
+const WRITE_CHUNK: usize = 64;
+
 /// Writes raw bytes (from a user program) to the console.
 pub fn write_bytes(bytes: &[u8]) {
-    let _line = LINE.lock();
+    let _writer = USER_WRITES.lock();
     let uart = uart();
-    for &byte in bytes {
-        if byte == b'\n' {
-            uart.write_byte(b'\r');
+    for chunk in bytes.chunks(WRITE_CHUNK) {
+        let _line = LINE.lock();
+        for &byte in chunk {
+            if byte == b'\n' {
+                uart.write_byte(b'\r');
+            }
+            uart.write_byte(byte);
         }
-        uart.write_byte(byte);
     }
 }
 

@@ -4,13 +4,16 @@
 //! locks marked (irq) below, which are never held across anything that takes an earlier
 //! lock. No spinlock is ever held across a context switch (`hal::context` asserts it).
 //!
+//! 0. Sleep locks (kernel/src/proc/sleep_lock.rs) come before every spinlock: a process
+//!    may sleep for one, so it must hold no spinlock then. The console's `USER_WRITES`.
 //! 1. `wait-queue` (kernel/src/proc/wait_queue.rs): held while a sleeper checks its
 //!    condition and marks itself blocked; wakers take it to collect sleepers. (irq: the
 //!    timer wakes `SLEEPERS`)
 //! 2. `process-table` (kernel/src/proc/mod.rs): the pid -> process map.
 //! 3. `proc` (kernel/src/proc/mod.rs): one PCB's state, family and accounting. Never two
 //!    at once: code that needs two PCBs locks them one after the other. (irq: the tick)
-//! 4. `proc-start`: a new process's user half, until its thread takes it.
+//! 4. `proc-start`: a new process's user half, until its thread takes it; `sleep-lock`:
+//!    a sleep lock's value while it is moved in or out.
 //! 5. `run-queue` (kernel/src/proc/sched.rs) and `current` (per hart). (irq: the tick)
 //! 6. `console-line` (kernel/src/console.rs): one output line at a time.
 //! 7. `dmesg` (kernel/src/console.rs): the boot-log ring buffer.

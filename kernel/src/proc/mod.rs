@@ -19,6 +19,7 @@
 
 pub mod lifecycle;
 pub mod sched;
+pub mod sleep_lock;
 pub mod user;
 pub mod wait_queue;
 
