@@ -34,14 +34,34 @@ core::arch::global_asm!(
     ".p2align 2",
     // a0: where to save the current registers; a1: the registers to load.
     "switch_registers:",
-    "sd ra, 0(a0)", "sd sp, 8(a0)",
-    "sd s0, 16(a0)", "sd s1, 24(a0)", "sd s2, 32(a0)", "sd s3, 40(a0)",
-    "sd s4, 48(a0)", "sd s5, 56(a0)", "sd s6, 64(a0)", "sd s7, 72(a0)",
-    "sd s8, 80(a0)", "sd s9, 88(a0)", "sd s10, 96(a0)", "sd s11, 104(a0)",
-    "ld ra, 0(a1)", "ld sp, 8(a1)",
-    "ld s0, 16(a1)", "ld s1, 24(a1)", "ld s2, 32(a1)", "ld s3, 40(a1)",
-    "ld s4, 48(a1)", "ld s5, 56(a1)", "ld s6, 64(a1)", "ld s7, 72(a1)",
-    "ld s8, 80(a1)", "ld s9, 88(a1)", "ld s10, 96(a1)", "ld s11, 104(a1)",
+    "sd ra, 0(a0)",
+    "sd sp, 8(a0)",
+    "sd s0, 16(a0)",
+    "sd s1, 24(a0)",
+    "sd s2, 32(a0)",
+    "sd s3, 40(a0)",
+    "sd s4, 48(a0)",
+    "sd s5, 56(a0)",
+    "sd s6, 64(a0)",
+    "sd s7, 72(a0)",
+    "sd s8, 80(a0)",
+    "sd s9, 88(a0)",
+    "sd s10, 96(a0)",
+    "sd s11, 104(a0)",
+    "ld ra, 0(a1)",
+    "ld sp, 8(a1)",
+    "ld s0, 16(a1)",
+    "ld s1, 24(a1)",
+    "ld s2, 32(a1)",
+    "ld s3, 40(a1)",
+    "ld s4, 48(a1)",
+    "ld s5, 56(a1)",
+    "ld s6, 64(a1)",
+    "ld s7, 72(a1)",
+    "ld s8, 80(a1)",
+    "ld s9, 88(a1)",
+    "ld s10, 96(a1)",
+    "ld s11, 104(a1)",
     "ret",
     // A new thread starts here with s1 = its entry function and a null frame pointer.
     ".globl thread_start",
@@ -75,10 +95,17 @@ impl Thread {
     /// A thread that will start in `entry` (with interrupts off) the first time it is run.
     pub fn new(entry: fn() -> !) -> Result<Thread, OutOfMemory> {
         let stack = KernelStack::new()?;
-        let mut registers =
-            Registers { ra: thread_start as *const () as usize, sp: stack.top(), ..Registers::default() };
+        let mut registers = Registers {
+            ra: thread_start as *const () as usize,
+            sp: stack.top(),
+            ..Registers::default()
+        };
         registers.s[1] = entry as usize;
-        Ok(Thread { registers: UnsafeCell::new(registers), on_cpu: AtomicBool::new(false), stack })
+        Ok(Thread {
+            registers: UnsafeCell::new(registers),
+            on_cpu: AtomicBool::new(false),
+            stack,
+        })
     }
 
     /// The thread's stack range (for backtraces and diagnostics).
@@ -98,7 +125,11 @@ unsafe impl Sync for HartSlot {}
 
 static HARTS: [HartSlot; MAX_HARTS] = [const {
     HartSlot {
-        scheduler: UnsafeCell::new(Registers { ra: 0, sp: 0, s: [0; 12] }),
+        scheduler: UnsafeCell::new(Registers {
+            ra: 0,
+            sp: 0,
+            s: [0; 12],
+        }),
         current: AtomicPtr::new(ptr::null_mut()),
         fenced_generation: AtomicU64::new(0),
     }
@@ -108,7 +139,11 @@ static HARTS: [HartSlot; MAX_HARTS] = [const {
 /// Interrupts are off on return.
 pub fn run(thread: &Thread) {
     cpu::disable_interrupts();
-    assert_eq!(cpu::push_off_depth(), 0, "context switch while holding a spinlock");
+    assert_eq!(
+        cpu::push_off_depth(),
+        0,
+        "context switch while holding a spinlock"
+    );
     let slot = &HARTS[cpu::hart_id()];
     while thread
         .on_cpu
@@ -119,9 +154,11 @@ pub fn run(thread: &Thread) {
     }
     if thread.stack.generation() > slot.fenced_generation.load(Ordering::Relaxed) {
         cpu::flush_tlb_all();
-        slot.fenced_generation.store(GENERATION.load(Ordering::Acquire), Ordering::Relaxed);
+        slot.fenced_generation
+            .store(GENERATION.load(Ordering::Acquire), Ordering::Relaxed);
     }
-    slot.current.store(ptr::from_ref(thread).cast_mut(), Ordering::Relaxed);
+    slot.current
+        .store(ptr::from_ref(thread).cast_mut(), Ordering::Relaxed);
     // SAFETY: this hart owns its scheduler slot; `thread.registers` is ours by `on_cpu`, and
     // holds either the initial registers from `Thread::new` or those saved by `yield_now`,
     // pointing into `thread.stack`, which `thread` (borrowed until we return) keeps alive.
@@ -146,5 +183,8 @@ pub fn yield_now() {
 
 /// Whether this hart is running a kernel thread (not its scheduler loop).
 pub fn in_thread() -> bool {
-    !HARTS[cpu::hart_id()].current.load(Ordering::Relaxed).is_null()
+    !HARTS[cpu::hart_id()]
+        .current
+        .load(Ordering::Relaxed)
+        .is_null()
 }

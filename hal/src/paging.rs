@@ -407,7 +407,8 @@ impl KernelSpace {
 }
 
 /// The kernel-half region where kernel stacks are mapped at run time (see `stack`).
-pub const KERNEL_STACK_REGION: core::ops::Range<usize> = 0xffff_ffd0_0000_0000..0xffff_ffd1_0000_0000;
+pub const KERNEL_STACK_REGION: core::ops::Range<usize> =
+    0xffff_ffd0_0000_0000..0xffff_ffd1_0000_0000;
 
 static KERNEL_MAP_LOCK: crate::sync::SpinLock<()> = crate::sync::SpinLock::new("kernel-map", ());
 

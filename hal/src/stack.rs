@@ -6,10 +6,10 @@
 //! list and stay mapped (with their frames) forever, so a stack's translation never
 //! changes and no TLB shootdown is ever needed for it.
 
+use crate::PAGE_SIZE;
 use crate::mem::{Frame, OutOfMemory};
 use crate::paging::{KERNEL_STACK_REGION, map_kernel_stack_page};
 use crate::sync::SpinLock;
-use crate::PAGE_SIZE;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
@@ -25,8 +25,14 @@ struct Pool {
     frames: Vec<Frame>,
 }
 
-static POOL: SpinLock<Pool> =
-    SpinLock::new("kernel-stacks", Pool { free: Vec::new(), next_slot: 0, frames: Vec::new() });
+static POOL: SpinLock<Pool> = SpinLock::new(
+    "kernel-stacks",
+    Pool {
+        free: Vec::new(),
+        next_slot: 0,
+        frames: Vec::new(),
+    },
+);
 
 /// Slots mapped so far (a lock-free mirror of `Pool::next_slot`, for the panic path).
 static MAPPED_SLOTS: AtomicUsize = AtomicUsize::new(0);
@@ -57,7 +63,10 @@ impl KernelStack {
     pub fn new() -> Result<KernelStack, OutOfMemory> {
         let mut pool = POOL.lock();
         if let Some(slot) = pool.free.pop() {
-            return Ok(KernelStack { slot, generation: 0 });
+            return Ok(KernelStack {
+                slot,
+                generation: 0,
+            });
         }
         let slot = pool.next_slot;
         if slot >= MAX_SLOTS {

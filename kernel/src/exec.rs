@@ -26,8 +26,9 @@ use hal::{PAGE_SIZE, USER_TOP};
 pub const STACK_TOP: usize = USER_TOP - PAGE_SIZE;
 /// Size of the user stack region (Linux's default stack limit).
 pub const STACK_SIZE: usize = 8 << 20;
-/// Most bytes argv and envp strings and pointers may take (Linux's historical 32 pages).
-pub const MAX_ARGS_SIZE: usize = 128 * 1024;
+/// Most bytes argv and envp strings and pointers may take together (Linux allows a quarter
+/// of the stack limit; Lantern keeps exec's copy of the arguments small).
+pub const MAX_ARGS_SIZE: usize = 64 * 1024;
 /// The heap may not grow beyond this many bytes.
 pub const MAX_HEAP: usize = 1 << 30;
 /// RISC-V ISA letters I, M, A, F, D, C as Linux reports them in AT_HWCAP.
@@ -54,25 +55,52 @@ pub fn load(path: &str, file: &[u8], argv: &[&[u8]], envp: &[&[u8]]) -> Result<U
             && (a.readable, a.writable, a.executable) == (b.readable, b.writable, b.executable)
     }) {
         let first = &run[0];
-        let perm = Perm { read: first.readable, write: first.writable, exec: first.executable };
+        let perm = Perm {
+            read: first.readable,
+            write: first.writable,
+            exec: first.executable,
+        };
         let end = run[run.len() - 1].page_vaddr + PAGE_SIZE;
-        space.add_vma(Vma { start: first.page_vaddr, end, perm, kind: VmaKind::Program })?;
+        space.add_vma(Vma {
+            start: first.page_vaddr,
+            end,
+            perm,
+            kind: VmaKind::Program,
+        })?;
     }
     for page in &pages {
         let frame = space.map_zeroed_page(page.page_vaddr)?;
         page.write_to(file, frame.bytes_mut());
     }
 
-    let guard = Vma { start: stack_bottom - PAGE_SIZE, end: stack_bottom, perm: Perm::NONE, kind: VmaKind::Guard };
+    let guard = Vma {
+        start: stack_bottom - PAGE_SIZE,
+        end: stack_bottom,
+        perm: Perm::NONE,
+        kind: VmaKind::Guard,
+    };
     space.add_vma(guard)?;
-    space.add_vma(Vma { start: stack_bottom, end: STACK_TOP, perm: Perm::RW, kind: VmaKind::Stack })?;
+    space.add_vma(Vma {
+        start: stack_bottom,
+        end: STACK_TOP,
+        perm: Perm::RW,
+        kind: VmaKind::Stack,
+    })?;
 
     let auxv = loader::auxv_for(&plan, PAGE_SIZE, 0, 0, HWCAP_IMAFDC, time::HZ as usize);
     let mut random = [0u8; 16];
     random[..8].copy_from_slice(&time::random_u64().to_le_bytes());
     random[8..].copy_from_slice(&time::random_u64().to_le_bytes());
-    let stack = loader::build_stack(STACK_TOP, argv, envp, &auxv, random, Some(path.as_bytes()), MAX_ARGS_SIZE)
-        .map_err(|_| Errno::E2BIG)?;
+    let stack = loader::build_stack(
+        STACK_TOP,
+        argv,
+        envp,
+        &auxv,
+        random,
+        Some(path.as_bytes()),
+        MAX_ARGS_SIZE,
+    )
+    .map_err(|_| Errno::E2BIG)?;
     space.copy_out(stack.sp, &stack.bytes)?;
 
     Ok(UserState {

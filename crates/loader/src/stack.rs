@@ -125,7 +125,8 @@ pub fn build_stack(
         image.put_string(&mut strings, path);
         addr
     });
-    image.put(&mut { random_addr }, &random);
+    let mut random_at = random_addr;
+    image.put(&mut random_at, &random);
 
     let own_pairs = [
         (key(AT_RANDOM), Some(random_addr)),

@@ -16,7 +16,10 @@ pub struct RoundRobin {
 impl RoundRobin {
     /// A scheduler for `harts` harts, preempting after `quantum` ticks (at least 1).
     pub fn new(harts: usize, quantum: Ticks) -> RoundRobin {
-        RoundRobin { queues: (0..harts.max(1)).map(|_| VecDeque::new()).collect(), quantum: quantum.max(1) }
+        RoundRobin {
+            queues: (0..harts.max(1)).map(|_| VecDeque::new()).collect(),
+            quantum: quantum.max(1),
+        }
     }
 
     fn allowed(task: &ReadyTask, hart: usize) -> bool {
@@ -41,7 +44,12 @@ impl Scheduler for RoundRobin {
     }
 
     fn enqueue(&mut self, task: ReadyTask, reason: ReadyReason, _now: Ticks) {
-        debug_assert!(self.queues.iter().all(|q| q.iter().all(|t| t.id != task.id)), "task queued twice");
+        debug_assert!(
+            self.queues
+                .iter()
+                .all(|q| q.iter().all(|t| t.id != task.id)),
+            "task queued twice"
+        );
         let home = self.home_for(&task, reason);
         self.queues[home].push_back(task);
     }
@@ -91,7 +99,11 @@ mod tests {
     const ALL: u64 = u64::MAX;
 
     fn ready(id: TaskId, last_hart: Option<usize>, affinity: u64) -> ReadyTask {
-        ReadyTask { id, last_hart, affinity }
+        ReadyTask {
+            id,
+            last_hart,
+            affinity,
+        }
     }
 
     #[test]
@@ -135,7 +147,11 @@ mod tests {
         for id in 1..=3 {
             rr.enqueue(ready(id, Some(0), ALL), ReadyReason::Woken, 0);
         }
-        assert_eq!(rr.pick(1, 0), Some(3), "stolen from the back of hart 0's queue");
+        assert_eq!(
+            rr.pick(1, 0),
+            Some(3),
+            "stolen from the back of hart 0's queue"
+        );
         assert_eq!(rr.pick(0, 0), Some(1));
         assert_eq!(rr.len(), 1);
     }

@@ -26,8 +26,16 @@ pub struct Perm {
 }
 
 impl Perm {
-    pub const NONE: Perm = Perm { read: false, write: false, exec: false };
-    pub const RW: Perm = Perm { read: true, write: true, exec: false };
+    pub const NONE: Perm = Perm {
+        read: false,
+        write: false,
+        exec: false,
+    };
+    pub const RW: Perm = Perm {
+        read: true,
+        write: true,
+        exec: false,
+    };
 
     fn pte_flags(self) -> PteFlags {
         let mut flags = PteFlags::U;
@@ -95,7 +103,11 @@ impl AddressSpace {
     /// An empty user space (only the shared kernel half is mapped).
     pub fn new() -> Result<AddressSpace, Errno> {
         let table = PageTable::new_user().map_err(|_| Errno::ENOMEM)?;
-        Ok(AddressSpace { table, vmas: Vec::new(), frames: BTreeMap::new() })
+        Ok(AddressSpace {
+            table,
+            vmas: Vec::new(),
+            frames: BTreeMap::new(),
+        })
     }
 
     /// A copy of this space for a child process (fork): same regions, and every present
@@ -125,7 +137,9 @@ impl AddressSpace {
     }
 
     fn overlaps(&self, start: usize, end: usize, except: Option<usize>) -> bool {
-        self.vmas.iter().any(|v| Some(v.start) != except && v.start < end && start < v.end)
+        self.vmas
+            .iter()
+            .any(|v| Some(v.start) != except && v.start < end && start < v.end)
     }
 
     /// The region containing `addr`.
@@ -170,11 +184,17 @@ impl AddressSpace {
     /// lowered end. `Err` if the region would overlap another.
     pub fn resize_heap(&mut self, start: usize, new_end: usize) -> Result<(), Errno> {
         let new_end = new_end.next_multiple_of(PAGE_SIZE);
-        let index = self.vmas.iter().position(|v| v.kind == VmaKind::Heap && v.start == start);
+        let index = self
+            .vmas
+            .iter()
+            .position(|v| v.kind == VmaKind::Heap && v.start == start);
         match index {
-            None if new_end > start => {
-                self.add_vma(Vma { start, end: new_end, perm: Perm::RW, kind: VmaKind::Heap })
-            }
+            None if new_end > start => self.add_vma(Vma {
+                start,
+                end: new_end,
+                perm: Perm::RW,
+                kind: VmaKind::Heap,
+            }),
             None => Ok(()),
             Some(index) => {
                 let old_end = self.vmas[index].end;

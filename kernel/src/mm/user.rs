@@ -65,7 +65,12 @@ impl UserBuf {
 
 /// Reads a NUL-terminated string of at most `max` bytes at `addr` (`ENAMETOOLONG` beyond,
 /// or `E2BIG` when `too_long` says so for argument strings).
-pub fn read_c_string(space: &mut AddressSpace, addr: usize, max: usize, too_long: Errno) -> Result<alloc::string::String, Errno> {
+pub fn read_c_string(
+    space: &mut AddressSpace,
+    addr: usize,
+    max: usize,
+    too_long: Errno,
+) -> Result<alloc::string::String, Errno> {
     let mut bytes = Vec::new();
     let mut chunk = [0u8; 64];
     loop {
@@ -89,7 +94,11 @@ pub fn read_c_string(space: &mut AddressSpace, addr: usize, max: usize, too_long
 }
 
 /// Reads a NULL-terminated array of user pointers (argv, envp) of at most `max` entries.
-pub fn read_pointer_array(space: &mut AddressSpace, addr: usize, max: usize) -> Result<Vec<usize>, Errno> {
+pub fn read_pointer_array(
+    space: &mut AddressSpace,
+    addr: usize,
+    max: usize,
+) -> Result<Vec<usize>, Errno> {
     let mut pointers = Vec::new();
     if addr == 0 {
         return Ok(pointers);

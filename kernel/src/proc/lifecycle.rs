@@ -26,7 +26,9 @@ static TEST_MODE: AtomicBool = AtomicBool::new(false);
 /// The program file `path` from the initrd (the file system arrives later).
 pub fn find_program(path: &str) -> Result<&'static [u8], Errno> {
     let initrd = INITRD.get().ok_or(Errno::ENOENT)?;
-    let entry = initrd::Reader::new(initrd).find(path).ok_or(Errno::ENOENT)?;
+    let entry = initrd::Reader::new(initrd)
+        .find(path)
+        .ok_or(Errno::ENOENT)?;
     if entry.is_dir() {
         return Err(Errno::EACCES);
     }
@@ -44,8 +46,11 @@ pub fn spawn_init(initrd: &'static [u8], path: &str, test_mode: bool) -> Result<
     let _ = INITRD.set(initrd);
     TEST_MODE.store(test_mode, Ordering::Relaxed);
     let file = find_program(path)?;
-    let argv: Vec<&[u8]> =
-        if test_mode { alloc::vec![path.as_bytes(), b"--test"] } else { alloc::vec![path.as_bytes()] };
+    let argv: Vec<&[u8]> = if test_mode {
+        alloc::vec![path.as_bytes(), b"--test"]
+    } else {
+        alloc::vec![path.as_bytes()]
+    };
     let envp: [&[u8]; 2] = [b"PATH=/bin", b"HOME=/"];
     let user = exec::load(path, file, &argv, &envp)?;
     let init = super::create(base_name(path), 0, Credentials::default(), u64::MAX, user)?;
@@ -57,7 +62,11 @@ pub fn spawn_init(initrd: &'static [u8], path: &str, test_mode: bool) -> Result<
 /// Where every process's kernel thread begins.
 pub fn thread_main() -> ! {
     let me = sched::current().expect("a process thread runs as the current process");
-    let mut state = me.start.lock().take().expect("the user state is handed over once");
+    let mut state = me
+        .start
+        .lock()
+        .take()
+        .expect("the user state is handed over once");
     let status = user::run(&me, &mut state);
     drop(state);
     exit(&me, status)
@@ -79,8 +88,19 @@ pub fn fork(
         let inner = me.inner();
         (inner.name.clone(), inner.creds)
     };
-    let child_user = UserState { space, ctx, heap_start: user.heap_start, brk: user.brk };
-    let child = super::create(name, me.pid, creds, me.affinity.load(Ordering::Relaxed), child_user)?;
+    let child_user = UserState {
+        space,
+        ctx,
+        heap_start: user.heap_start,
+        brk: user.brk,
+    };
+    let child = super::create(
+        name,
+        me.pid,
+        creds,
+        me.affinity.load(Ordering::Relaxed),
+        child_user,
+    )?;
     let clear_child_tid = {
         let mut start = child.start.lock();
         let child_user = start.as_mut().expect("a new process has its user state");
@@ -107,7 +127,13 @@ fn discard_new(child: &Arc<Process>) {
 }
 
 /// `execve`: replaces the caller's program; on error the caller continues unchanged.
-pub fn exec(me: &Arc<Process>, user: &mut UserState, path: &str, argv: &[&[u8]], envp: &[&[u8]]) -> Result<(), Errno> {
+pub fn exec(
+    me: &Arc<Process>,
+    user: &mut UserState,
+    path: &str,
+    argv: &[&[u8]],
+    envp: &[&[u8]],
+) -> Result<(), Errno> {
     let file = find_program(path)?;
     *user = exec::load(path, file, argv, envp)?;
     me.inner().name = base_name(path);
@@ -150,7 +176,8 @@ pub fn exit(me: &Arc<Process>, status: i32) -> ! {
 
 fn init_exited(status: i32) -> ! {
     if TEST_MODE.load(Ordering::Relaxed) {
-        let success = abi::wait::WaitStatus::decode(status) == Some(abi::wait::WaitStatus::Exited(0));
+        let success =
+            abi::wait::WaitStatus::decode(status) == Some(abi::wait::WaitStatus::Exited(0));
         console::println!("init finished the tests: {}", describe_status(status));
         crate::power::power_off(success)
     }
@@ -171,7 +198,13 @@ enum Found {
 }
 
 fn find_child(me: &Process, pid_arg: isize) -> Found {
-    let children: Vec<Pid> = me.inner().children.iter().copied().filter(|&c| selects(pid_arg, c)).collect();
+    let children: Vec<Pid> = me
+        .inner()
+        .children
+        .iter()
+        .copied()
+        .filter(|&c| selects(pid_arg, c))
+        .collect();
     if children.is_empty() {
         return Found::NoChild;
     }
@@ -209,7 +242,11 @@ pub fn wait(me: &Arc<Process>, pid_arg: isize, options: i32) -> Result<Option<Re
     let (status, cpu, user) = {
         let inner = child.inner();
         let acct = inner.acct;
-        (inner.exit_status, acct.cpu_ns + acct.children_cpu_ns, child.user_ns.load(Ordering::Relaxed) + acct.children_user_ns)
+        (
+            inner.exit_status,
+            acct.cpu_ns + acct.children_cpu_ns,
+            child.user_ns.load(Ordering::Relaxed) + acct.children_user_ns,
+        )
     };
     {
         let mut inner = me.inner();
@@ -218,7 +255,12 @@ pub fn wait(me: &Arc<Process>, pid_arg: isize, options: i32) -> Result<Option<Re
         inner.acct.children_user_ns += user;
     }
     super::remove(pid);
-    Ok(Some(Reaped { pid, status, user_ns: user, cpu_ns: cpu }))
+    Ok(Some(Reaped {
+        pid,
+        status,
+        user_ns: user,
+        cpu_ns: cpu,
+    }))
 }
 
 /// `kill(pid, sig)`: the default action of `sig` (terminate for most signals; ignore for
@@ -229,7 +271,10 @@ pub fn kill(me: &Arc<Process>, pid: isize, sig: u32) -> Result<(), Errno> {
     }
     let targets: Vec<Arc<Process>> = match pid {
         p if p > 0 => alloc::vec![lookup(p as Pid).ok_or(Errno::ESRCH)?],
-        -1 => super::all().into_iter().filter(|p| p.pid != INIT_PID && p.pid != me.pid).collect(),
+        -1 => super::all()
+            .into_iter()
+            .filter(|p| p.pid != INIT_PID && p.pid != me.pid)
+            .collect(),
         // Process groups arrive with job control.
         _ => return Err(Errno::ESRCH),
     };
@@ -271,7 +316,10 @@ pub fn describe_status(status: i32) -> String {
     match WaitStatus::decode(status) {
         Some(WaitStatus::Exited(code)) => alloc::format!("exited with status {code}"),
         Some(WaitStatus::Signaled { sig, .. }) => {
-            alloc::format!("killed by {}", abi::signal::signal_name(sig).unwrap_or("an unknown signal"))
+            alloc::format!(
+                "killed by {}",
+                abi::signal::signal_name(sig).unwrap_or("an unknown signal")
+            )
         }
         _ => alloc::format!("wait status {status:#x}"),
     }

@@ -40,7 +40,7 @@ pub type Pid = usize;
 
 /// The most processes that may exist at once (zombies included); `fork` fails with EAGAIN
 /// beyond it.
-pub const MAX_PROCESSES: usize = 64;
+pub const MAX_PROCESSES: usize = 256;
 /// Pids are handed out cyclically from 1 up to this bound, skipping ones in use.
 const PID_MAX: Pid = 32768;
 /// The pid of init, which adopts orphans.
@@ -97,7 +97,11 @@ pub struct Accounting {
 impl Accounting {
     /// CPU time including the stint in progress.
     pub fn cpu_ns_now(&self, running: bool) -> u64 {
-        let stint = if running { time::monotonic_ns().saturating_sub(self.running_since_ns) } else { 0 };
+        let stint = if running {
+            time::monotonic_ns().saturating_sub(self.running_since_ns)
+        } else {
+            0
+        };
         self.cpu_ns + stint
     }
 }
@@ -185,8 +189,13 @@ struct Table {
     last_pid: Pid,
 }
 
-static TABLE: SpinLock<Table> =
-    SpinLock::new("process-table", Table { processes: BTreeMap::new(), last_pid: 0 });
+static TABLE: SpinLock<Table> = SpinLock::new(
+    "process-table",
+    Table {
+        processes: BTreeMap::new(),
+        last_pid: 0,
+    },
+);
 
 /// The process with `pid`, if it exists (zombies included).
 pub fn lookup(pid: Pid) -> Option<Arc<Process>> {
@@ -235,7 +244,10 @@ pub fn create(
                 creds,
                 hart: None,
                 requeue: None,
-                acct: Accounting { arrival_ns: now, ..Accounting::default() },
+                acct: Accounting {
+                    arrival_ns: now,
+                    ..Accounting::default()
+                },
                 clear_child_tid: 0,
             },
         ),
@@ -265,13 +277,18 @@ pub fn print_process_list() {
     for process in all() {
         let inner = process.inner();
         let running = inner.state == State::Running;
-        let response = inner.acct.first_run_ns.map_or(0, |t| t - inner.acct.arrival_ns);
+        let response = inner
+            .acct
+            .first_run_ns
+            .map_or(0, |t| t - inner.acct.arrival_ns);
         crate::console::println!(
             "{:5} {:5} {} {:>4} {:9} {:9} {:8}  {}",
             process.pid,
             inner.parent,
             inner.state.letter(),
-            inner.hart.map_or(alloc::string::String::from("-"), |h| alloc::format!("{h}")),
+            inner
+                .hart
+                .map_or(alloc::string::String::from("-"), |h| alloc::format!("{h}")),
             inner.acct.cpu_ns_now(running) / 1_000_000,
             process.user_ns.load(Ordering::Relaxed) / 1_000_000,
             response / 1_000_000,
@@ -282,7 +299,9 @@ pub fn print_process_list() {
         let ticks = time::timer_interrupts(hart);
         if ticks > 0 {
             let busy = sched::hart_busy_ns(hart) / 1_000_000;
-            crate::console::println!("hart {hart}: {ticks} timer ticks, {busy} ms running processes");
+            crate::console::println!(
+                "hart {hart}: {ticks} timer ticks, {busy} ms running processes"
+            );
         }
     }
 }

@@ -12,12 +12,12 @@
 
 use super::{Process, State, lookup};
 use crate::time;
+use ::sched::{ReadyTask, RoundRobin, Scheduler};
 use alloc::boxed::Box;
 use alloc::sync::Arc;
 use core::sync::atomic::{AtomicU64, Ordering};
 use hal::MAX_HARTS;
 use hal::sync::SpinLock;
-use ::sched::{ReadyTask, RoundRobin, Scheduler};
 
 pub use ::sched::ReadyReason;
 
@@ -43,7 +43,9 @@ pub fn online_harts() -> u64 {
 
 /// Time hart `hart` has spent running processes.
 pub fn hart_busy_ns(hart: usize) -> u64 {
-    HART_BUSY_NS.get(hart).map_or(0, |t| t.load(Ordering::Relaxed))
+    HART_BUSY_NS
+        .get(hart)
+        .map_or(0, |t| t.load(Ordering::Relaxed))
 }
 
 /// The process running on this hart, if any.
@@ -53,7 +55,11 @@ pub fn current() -> Option<Arc<Process>> {
 
 fn enqueue(process: &Arc<Process>, reason: ReadyReason) {
     let last_hart = process.inner().hart;
-    let task = ReadyTask { id: process.pid, last_hart, affinity: process.affinity.load(Ordering::Relaxed) };
+    let task = ReadyTask {
+        id: process.pid,
+        last_hart,
+        affinity: process.affinity.load(Ordering::Relaxed),
+    };
     if let Some(queue) = RUN_QUEUE.lock().as_mut() {
         queue.enqueue(task, reason, time::ticks());
     }
@@ -95,7 +101,11 @@ pub fn yield_current(me: &Arc<Process>, preempted: bool) {
     {
         let mut inner = me.inner();
         me.set_state(&mut inner, State::Ready);
-        inner.requeue = Some(if preempted { ReadyReason::Preempted } else { ReadyReason::Yielded });
+        inner.requeue = Some(if preempted {
+            ReadyReason::Preempted
+        } else {
+            ReadyReason::Yielded
+        });
         if preempted {
             inner.acct.involuntary_switches += 1;
         } else {
@@ -110,13 +120,18 @@ pub fn yield_current(me: &Arc<Process>, preempted: bool) {
 /// quantum is used up.
 pub fn tick() {
     let hart = hal::cpu::hart_id();
-    let Some(process) = CURRENT[hart].lock().clone() else { return };
+    let Some(process) = CURRENT[hart].lock().clone() else {
+        return;
+    };
     let ran = {
         let mut inner = process.inner();
         inner.acct.ticks_in_slice += 1;
         inner.acct.ticks_in_slice
     };
-    let preempt = RUN_QUEUE.lock().as_mut().is_some_and(|q| q.tick(hart, process.pid, ran, time::ticks()));
+    let preempt = RUN_QUEUE
+        .lock()
+        .as_mut()
+        .is_some_and(|q| q.tick(hart, process.pid, ran, time::ticks()));
     if preempt {
         process.need_resched.store(true, Ordering::Relaxed);
     }
@@ -128,7 +143,10 @@ pub fn scheduler_loop() -> ! {
     ONLINE_HARTS.fetch_or(1 << hart, Ordering::Relaxed);
     loop {
         hal::cpu::disable_interrupts();
-        let next = RUN_QUEUE.lock().as_mut().and_then(|q| q.pick(hart, time::ticks()));
+        let next = RUN_QUEUE
+            .lock()
+            .as_mut()
+            .and_then(|q| q.pick(hart, time::ticks()));
         let Some(process) = next.and_then(lookup) else {
             idle(hart);
             continue;

@@ -18,7 +18,10 @@ pub struct SleepLock<T> {
 
 impl<T> SleepLock<T> {
     pub const fn new(value: T) -> SleepLock<T> {
-        SleepLock { value: SpinLock::new("sleep-lock", Some(value)), waiters: WaitQueue::new() }
+        SleepLock {
+            value: SpinLock::new("sleep-lock", Some(value)),
+            waiters: WaitQueue::new(),
+        }
     }
 
     /// Takes the lock, sleeping while another process holds it. Must be called by a process
@@ -34,7 +37,10 @@ impl<T> SleepLock<T> {
                 taken.is_some()
             });
         }
-        SleepLockGuard { lock: self, value: taken }
+        SleepLockGuard {
+            lock: self,
+            value: taken,
+        }
     }
 }
 
@@ -47,13 +53,17 @@ pub struct SleepLockGuard<'a, T> {
 impl<T> Deref for SleepLockGuard<'_, T> {
     type Target = T;
     fn deref(&self) -> &T {
-        self.value.as_ref().expect("a guard holds the value until dropped")
+        self.value
+            .as_ref()
+            .expect("a guard holds the value until dropped")
     }
 }
 
 impl<T> DerefMut for SleepLockGuard<'_, T> {
     fn deref_mut(&mut self) -> &mut T {
-        self.value.as_mut().expect("a guard holds the value until dropped")
+        self.value
+            .as_mut()
+            .expect("a guard holds the value until dropped")
     }
 }
 

@@ -31,14 +31,17 @@ pub fn run(me: &Arc<Process>, user: &mut UserState) -> i32 {
         user.space.activate();
         let entered = time::monotonic_ns();
         let trap = user.ctx.run();
-        me.user_ns.fetch_add(time::monotonic_ns() - entered, Ordering::Relaxed);
+        me.user_ns
+            .fetch_add(time::monotonic_ns() - entered, Ordering::Relaxed);
         match trap {
             Trap::Syscall => {
                 user.ctx.sepc += 4;
                 hal::cpu::enable_interrupts();
                 let (number, args) = user.ctx.syscall_args();
                 match syscall::dispatch(me, user, number, args) {
-                    syscall::Outcome::Return(value) => user.ctx.regs[hal::trap::reg::A0] = value as usize,
+                    syscall::Outcome::Return(value) => {
+                        user.ctx.regs[hal::trap::reg::A0] = value as usize
+                    }
                     syscall::Outcome::Exit(status) => return status,
                 }
             }
@@ -51,12 +54,30 @@ pub fn run(me: &Arc<Process>, user: &mut UserState) -> i32 {
 
 fn kill_for_fault(me: &Process, user: &UserState, fault: Trap) -> i32 {
     let (signal, cause, stval) = match fault {
-        Trap::PageFault { addr, access } => (SIGSEGV, describe_fault(user, "page fault", addr, access), addr),
-        Trap::AccessFault { addr, access } => (SIGSEGV, describe_fault(user, "access fault", addr, access), addr),
-        Trap::Misaligned { addr, access } => (SIGBUS, describe_fault(user, "misaligned access", addr, access), addr),
-        Trap::IllegalInstruction { bits } => (SIGILL, format!("illegal instruction {bits:#010x}"), bits),
+        Trap::PageFault { addr, access } => (
+            SIGSEGV,
+            describe_fault(user, "page fault", addr, access),
+            addr,
+        ),
+        Trap::AccessFault { addr, access } => (
+            SIGSEGV,
+            describe_fault(user, "access fault", addr, access),
+            addr,
+        ),
+        Trap::Misaligned { addr, access } => (
+            SIGBUS,
+            describe_fault(user, "misaligned access", addr, access),
+            addr,
+        ),
+        Trap::IllegalInstruction { bits } => {
+            (SIGILL, format!("illegal instruction {bits:#010x}"), bits)
+        }
         Trap::Breakpoint => (SIGTRAP, String::from("breakpoint"), 0),
-        Trap::Other { scause, stval } => (SIGSEGV, format!("unexpected trap (scause {scause:#x})"), stval),
+        Trap::Other { scause, stval } => (
+            SIGSEGV,
+            format!("unexpected trap (scause {scause:#x})"),
+            stval,
+        ),
         Trap::Syscall | Trap::Interrupt(_) => unreachable!("served by run"),
     };
     console::println!(

@@ -18,12 +18,19 @@ pub struct WaitQueue {
 
 impl WaitQueue {
     pub const fn new() -> WaitQueue {
-        WaitQueue { waiters: SpinLock::new("wait-queue", Vec::new()) }
+        WaitQueue {
+            waiters: SpinLock::new("wait-queue", Vec::new()),
+        }
     }
 
     /// Blocks `me` until `ready()` returns true (checked under the queue lock).
     /// `Err(EINTR)` if a signal arrives first.
-    pub fn wait_until(&self, me: &Arc<Process>, key: u64, mut ready: impl FnMut() -> bool) -> Result<(), Errno> {
+    pub fn wait_until(
+        &self,
+        me: &Arc<Process>,
+        key: u64,
+        mut ready: impl FnMut() -> bool,
+    ) -> Result<(), Errno> {
         loop {
             {
                 let mut waiters = self.waiters.lock();

@@ -9,12 +9,7 @@ const SYSLOG_ACTION_SIZE_BUFFER: usize = 10;
 
 /// `syslog(type, buf, len)`: READ_ALL copies the newest `len` bytes of the log; SIZE_BUFFER
 /// returns the buffer's size. Other actions are `EINVAL`.
-pub fn syslog(
-    user: &mut UserState,
-    action: usize,
-    buf: usize,
-    len: usize,
-) -> Result<usize, Errno> {
+pub fn syslog(user: &mut UserState, action: usize, buf: usize, len: usize) -> Result<usize, Errno> {
     match action {
         SYSLOG_ACTION_READ_ALL => {
             if (len as isize) < 0 {

@@ -21,7 +21,12 @@ pub enum Outcome {
 }
 
 /// Serves syscall `number` for process `me`, whose user half is `user`.
-pub fn dispatch(me: &Arc<Process>, user: &mut UserState, number: usize, args: [usize; 6]) -> Outcome {
+pub fn dispatch(
+    me: &Arc<Process>,
+    user: &mut UserState,
+    number: usize,
+    args: [usize; 6],
+) -> Outcome {
     let [a0, a1, a2, a3, a4, _] = args;
     let result = match number {
         nr::READ => io::read(user, a0, a1, a2),

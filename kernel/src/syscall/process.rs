@@ -51,7 +51,11 @@ pub fn clone(
         if flags & CLONE_CHILD_SETTID != 0 {
             UserPtr::<u32>::new(child_tid).write(&mut child.space, &(pid as u32))?;
         }
-        Ok(if flags & CLONE_CHILD_CLEARTID != 0 { child_tid } else { 0 })
+        Ok(if flags & CLONE_CHILD_CLEARTID != 0 {
+            child_tid
+        } else {
+            0
+        })
     })?;
     if flags & CLONE_PARENT_SETTID != 0 {
         UserPtr::<u32>::new(parent_tid).write(&mut user.space, &(pid as u32))?;
@@ -60,10 +64,18 @@ pub fn clone(
 }
 
 /// `execve(path, argv, envp)`.
-pub fn execve(me: &Arc<Process>, user: &mut UserState, path: usize, argv: usize, envp: usize) -> Result<usize, Errno> {
+pub fn execve(
+    me: &Arc<Process>,
+    user: &mut UserState,
+    path: usize,
+    argv: usize,
+    envp: usize,
+) -> Result<usize, Errno> {
     let path = read_c_string(&mut user.space, path, PATH_MAX, Errno::ENAMETOOLONG)?;
     let max_pointers = MAX_ARGS_SIZE / 8;
-    let strings = |pointers: Vec<usize>, space: &mut crate::mm::AddressSpace| -> Result<Vec<Vec<u8>>, Errno> {
+    let strings = |pointers: Vec<usize>,
+                   space: &mut crate::mm::AddressSpace|
+     -> Result<Vec<Vec<u8>>, Errno> {
         pointers
             .into_iter()
             .map(|p| read_c_string(space, p, MAX_ARGS_SIZE, Errno::E2BIG).map(|s| s.into_bytes()))
@@ -170,13 +182,21 @@ pub fn getcpu(user: &mut UserState, cpu: usize, node: usize) -> Result<usize, Er
 fn target(me: &Arc<Process>, pid: usize) -> Result<Arc<Process>, Errno> {
     match pid as i32 {
         0 => Ok(me.clone()),
-        p if p > 0 => lookup(p as Pid).filter(|p| p.inner().state != State::Zombie).ok_or(Errno::ESRCH),
+        p if p > 0 => lookup(p as Pid)
+            .filter(|p| p.inner().state != State::Zombie)
+            .ok_or(Errno::ESRCH),
         _ => Err(Errno::EINVAL),
     }
 }
 
 /// `sched_setaffinity(pid, len, mask)`: the harts the process may run on.
-pub fn sched_setaffinity(me: &Arc<Process>, user: &mut UserState, pid: usize, len: usize, mask: usize) -> Result<usize, Errno> {
+pub fn sched_setaffinity(
+    me: &Arc<Process>,
+    user: &mut UserState,
+    pid: usize,
+    len: usize,
+    mask: usize,
+) -> Result<usize, Errno> {
     if len < 8 {
         return Err(Errno::EINVAL);
     }
@@ -193,7 +213,13 @@ pub fn sched_setaffinity(me: &Arc<Process>, user: &mut UserState, pid: usize, le
 }
 
 /// `sched_getaffinity(pid, len, mask)`: returns the size of the mask written (8 bytes).
-pub fn sched_getaffinity(me: &Arc<Process>, user: &mut UserState, pid: usize, len: usize, mask: usize) -> Result<usize, Errno> {
+pub fn sched_getaffinity(
+    me: &Arc<Process>,
+    user: &mut UserState,
+    pid: usize,
+    len: usize,
+    mask: usize,
+) -> Result<usize, Errno> {
     if len < 8 {
         return Err(Errno::EINVAL);
     }
@@ -206,11 +232,21 @@ fn own_times(me: &Process) -> (u64, u64, u64, u64) {
     let inner = me.inner();
     let cpu = inner.acct.cpu_ns_now(inner.state == State::Running);
     let user = me.user_ns.load(Ordering::Relaxed).min(cpu);
-    (user, cpu, inner.acct.children_user_ns, inner.acct.children_cpu_ns)
+    (
+        user,
+        cpu,
+        inner.acct.children_user_ns,
+        inner.acct.children_cpu_ns,
+    )
 }
 
 /// `getrusage(who, usage)`: CPU times of the caller or of its reaped children.
-pub fn getrusage(me: &Arc<Process>, user: &mut UserState, who: usize, usage: usize) -> Result<usize, Errno> {
+pub fn getrusage(
+    me: &Arc<Process>,
+    user: &mut UserState,
+    who: usize,
+    usage: usize,
+) -> Result<usize, Errno> {
     let (own_user, own_cpu, child_user, child_cpu) = own_times(me);
     let usage_value = match who as i32 {
         RUSAGE_SELF | RUSAGE_THREAD => rusage_of(own_user, own_cpu),

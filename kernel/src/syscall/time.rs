@@ -12,7 +12,12 @@ use abi::time::{
 use alloc::sync::Arc;
 
 /// `clock_gettime(clock, tp)`.
-pub fn clock_gettime(me: &Arc<Process>, user: &mut UserState, clock: usize, tp: usize) -> Result<usize, Errno> {
+pub fn clock_gettime(
+    me: &Arc<Process>,
+    user: &mut UserState,
+    clock: usize,
+    tp: usize,
+) -> Result<usize, Errno> {
     let nanos = match clock as u32 as i32 {
         CLOCK_REALTIME | CLOCK_REALTIME_COARSE => time::realtime_ns(),
         CLOCK_MONOTONIC | CLOCK_MONOTONIC_RAW | CLOCK_MONOTONIC_COARSE | CLOCK_BOOTTIME => {
@@ -30,7 +35,12 @@ pub fn clock_gettime(me: &Arc<Process>, user: &mut UserState, clock: usize, tp: 
 
 /// `nanosleep(req, rem)`: blocks until the time has passed; if a signal interrupts the
 /// sleep, the time left goes to `rem` (when not null) and the call fails with `EINTR`.
-pub fn nanosleep(me: &Arc<Process>, user: &mut UserState, req: usize, rem: usize) -> Result<usize, Errno> {
+pub fn nanosleep(
+    me: &Arc<Process>,
+    user: &mut UserState,
+    req: usize,
+    rem: usize,
+) -> Result<usize, Errno> {
     let request = UserPtr::<Timespec>::new(req).read(&mut user.space)?;
     if !request.is_normalized() {
         return Err(Errno::EINVAL);

@@ -1,21 +1,22 @@
 //! Assertions for test programs: [`check!`](crate::check!),
-//! [`check_eq!`](crate::check_eq!) and [`check_ne!`](crate::check_ne!).
+//! [`check_eq!`](crate::check_eq!) and [`check_ne!`](crate::check_ne!), and
+//! [`fail!`](crate::fail!) for a failure found some other way.
 //!
 //! On failure they print `check failed: <what>: left=<l> right=<r> at <file>:<line>` (just
-//! `check failed: <what> at <file>:<line>` for `check!`) to stderr and exit with status 1,
-//! so a test runner sees a plain failing exit rather than a panic. `<what>` takes format
-//! arguments like `println!`.
+//! `check failed: <what> at <file>:<line>` for `check!` and `fail!`) to stderr and exit with
+//! status 1, so a test runner sees a plain failing exit rather than a panic. `<what>` takes
+//! format arguments like `println!`.
 
 use core::fmt::{Arguments, Debug};
 
 /// Exit status of a failed check.
 pub const FAILURE_STATUS: i32 = 1;
 
-/// Reports a failed [`check!`](crate::check!) and exits.
+/// Reports a failed [`check!`](crate::check!) or [`fail!`](crate::fail!) and exits.
 #[cold]
 pub fn fail(what: Arguments<'_>, file: &str, line: u32) -> ! {
     crate::eprintln!("check failed: {what} at {file}:{line}");
-    crate::sys::exit(FAILURE_STATUS)
+    crate::process::exit(FAILURE_STATUS)
 }
 
 /// Reports a failed [`check_eq!`](crate::check_eq!) or [`check_ne!`](crate::check_ne!)
@@ -29,7 +30,7 @@ pub fn fail_compare<L: Debug + ?Sized, R: Debug + ?Sized>(
     line: u32,
 ) -> ! {
     crate::eprintln!("check failed: {what}: left={left:?} right={right:?} at {file}:{line}");
-    crate::sys::exit(FAILURE_STATUS)
+    crate::process::exit(FAILURE_STATUS)
 }
 
 /// `check!(condition, "what {}", args..)`: exits with status 1 unless `condition` holds.
@@ -37,8 +38,17 @@ pub fn fail_compare<L: Debug + ?Sized, R: Debug + ?Sized>(
 macro_rules! check {
     ($condition:expr, $($what:tt)+) => {
         if !$condition {
-            $crate::check::fail(format_args!($($what)+), file!(), line!())
+            $crate::fail!($($what)+)
         }
+    };
+}
+
+/// `fail!("what {}", args..)`: reports a failed check and exits with status 1 (an expression
+/// of type `!`).
+#[macro_export]
+macro_rules! fail {
+    ($($what:tt)+) => {
+        $crate::check::fail(format_args!($($what)+), file!(), line!())
     };
 }
 

@@ -4,8 +4,22 @@
 //!
 //! They are written in assembly so that the faulting access is exactly one instruction and
 //! is not something the Rust compiler may assume cannot happen.
+//!
+//! The addresses below are the bad pointers tests hand to system calls, which must answer
+//! `EFAULT` (or kill the program, for a direct access).
 
 use core::arch::asm;
+
+/// Where Lantern's kernel text starts (the Sv39 kernel half): mapped, but not for user mode.
+pub const KERNEL_ADDR: usize = 0xffff_ffc0_8020_0000;
+
+/// A user address far above the image, the heap and anything `brk` may reach, and below the
+/// stack: never mapped in a Lantern program (nor under Linux, which places nothing there).
+pub const UNMAPPED_ADDR: usize = 0x30_0000_0000;
+
+/// NULL, a kernel address and an unmapped user address: the pointers every pointer-taking
+/// system call must refuse with `EFAULT` (where NULL is not "no result wanted").
+pub const BAD_POINTERS: [usize; 3] = [0, KERNEL_ADDR, UNMAPPED_ADDR];
 
 /// Reads the supervisor CSR `sstatus`. Deliberately illegal in user mode, for tests: the
 /// CPU raises an illegal-instruction exception, which Linux turns into `SIGILL`.

@@ -4,17 +4,20 @@
 //! over that ABI:
 //! - [`entry!`] names the program's `main`; ulib's `_start` records the Linux initial stack
 //!   ([`mod@env`]), calls `main` and passes its result to `exit_group`.
-//! - [`syscall`] has the raw `ecall` stubs, [`sys`] the typed wrappers
-//!   (`write`, `read`, `exit`, `getpid`, `nanosleep`, `clock_gettime`, ...), and [`raw`] the
-//!   deliberately unchecked forms that kernel tests use to pass bad pointers.
+//! - [`syscall`] has the raw `ecall` stubs; the typed wrappers are in [`sys`] (`write`,
+//!   `read`, `nanosleep`, `clock_gettime`), [`process`] (`fork`, `execve`, `wait4`, `exit`,
+//!   `kill`, `getpid`, `uname`, `getrusage`, ...) and [`sched`] (`sched_yield`, `getcpu`,
+//!   the affinity calls); [`raw`] has the deliberately unchecked forms that kernel tests use
+//!   to pass bad pointers, and `brk`.
 //! - [`print!`], [`println!`], [`eprint!`] and [`eprintln!`] write to fd 1 / fd 2 ([`io`]).
-//! - A global allocator ([`heap`]) makes `alloc::{vec::Vec, string::String, boxed::Box}` work.
+//! - A global allocator on the program break ([`heap`]) makes
+//!   `alloc::{vec::Vec, string::String, boxed::Box}` work.
 //! - The panic handler prints `panicked at <location>: <message>` and exits with status 101.
 //! - [`check!`], [`check_eq!`] and [`check_ne!`] ([`mod@check`]) are the assertions of test
 //!   programs: on failure they print what went wrong and exit with status 1.
 //! - [`elf`] describes the program headers that [`env::program_headers`] returns.
 //! - [`hazard`] holds operations that are illegal in user mode, for tests that expect the
-//!   kernel to kill the program.
+//!   kernel to kill the program, and addresses no user pointer may use.
 //!
 //! All `unsafe` code of user space lives in this crate; every `unsafe` block carries a
 //! `// SAFETY:` comment saying why it is sound.
@@ -23,6 +26,8 @@
 #![deny(clippy::undocumented_unsafe_blocks)]
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
+
+extern crate alloc;
 
 pub use abi;
 
@@ -33,13 +38,17 @@ pub mod hazard;
 pub mod heap;
 pub mod io;
 mod panic;
+pub mod process;
 pub mod raw;
+pub mod sched;
 pub mod start;
 pub mod sys;
 pub mod syscall;
 
 pub use abi::Errno;
-pub use start::Termination;
-pub use sys::{
-    clock_gettime, exit, exit_thread, getpid, nanosleep, read, sched_yield, sleep_ms, write,
+pub use process::{
+    Fork, Pid, execve, exit, exit_thread, fork, getpid, getppid, gettid, kill, wait4, waitpid,
 };
+pub use sched::sched_yield;
+pub use start::Termination;
+pub use sys::{clock_gettime, nanosleep, read, sleep, sleep_ms, write};

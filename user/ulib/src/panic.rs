@@ -16,11 +16,11 @@ static PANICKING: AtomicBool = AtomicBool::new(false);
 #[panic_handler]
 fn panic(info: &PanicInfo<'_>) -> ! {
     if PANICKING.swap(true, Ordering::Relaxed) {
-        crate::sys::exit(PANIC_STATUS);
+        crate::process::exit(PANIC_STATUS);
     }
     match info.location() {
         Some(location) => crate::eprintln!("panicked at {location}: {}", info.message()),
         None => crate::eprintln!("panicked: {}", info.message()),
     }
-    crate::sys::exit(PANIC_STATUS)
+    crate::process::exit(PANIC_STATUS)
 }

@@ -43,7 +43,7 @@ extern "C" fn start_rust(initial_sp: usize) -> ! {
     // SAFETY: `entry!` defines `__ulib_main` with exactly this signature; a program that does
     // not use `entry!` fails to link instead of reaching this call.
     let status = unsafe { __ulib_main() };
-    crate::sys::exit(status)
+    crate::process::exit(status)
 }
 
 /// What a program's `main` may return; [`report`](Termination::report) gives the exit status.

@@ -1,5 +1,7 @@
-//! Typed, safe system-call wrappers: slices and references instead of addresses, and
-//! `Result<_, Errno>` instead of `-errno`.
+//! Typed, safe wrappers of the descriptor and time calls (`read`, `write`, `nanosleep`,
+//! `clock_gettime`): slices and references instead of addresses, and `Result<_, Errno>`
+//! instead of `-errno`. Process calls are in [`crate::process`], scheduling calls in
+//! [`crate::sched`].
 //!
 //! File descriptors are `i32` as in C; a negative one is passed sign-extended, which the
 //! kernel rejects with `EBADF` like Linux does.
@@ -8,7 +10,7 @@ use abi::Errno;
 use abi::nr;
 use abi::time::Timespec;
 
-use crate::syscall::{decode, syscall0, syscall1, syscall2, syscall3};
+use crate::syscall::{decode, syscall2, syscall3};
 
 /// `write(fd, buf)`: the number of bytes written.
 pub fn write(fd: i32, buf: &[u8]) -> Result<usize, Errno> {
@@ -24,36 +26,6 @@ pub fn read(fd: i32, buf: &mut [u8]) -> Result<usize, Errno> {
     decode(unsafe { syscall3(nr::READ, fd as usize, buf.as_mut_ptr() as usize, buf.len()) })
 }
 
-/// `exit_group(status)`: ends the whole process; the parent sees `status & 0xff`.
-pub fn exit(status: i32) -> ! {
-    loop {
-        // SAFETY: `exit_group` takes no pointer and does not return; should a broken kernel
-        // return anyway, the loop asks again rather than running on.
-        unsafe { syscall1(nr::EXIT_GROUP, status as usize) };
-    }
-}
-
-/// `exit(status)`: ends only the calling thread (the whole process while it has one thread).
-pub fn exit_thread(status: i32) -> ! {
-    loop {
-        // SAFETY: `exit` takes no pointer and does not return; should a broken kernel return
-        // anyway, the loop asks again rather than running on.
-        unsafe { syscall1(nr::EXIT, status as usize) };
-    }
-}
-
-/// `getpid()`: the calling process's id.
-pub fn getpid() -> Result<usize, Errno> {
-    // SAFETY: `getpid` takes no arguments and touches no user memory.
-    decode(unsafe { syscall0(nr::GETPID) })
-}
-
-/// `sched_yield()`: lets other runnable tasks run first; returns 0.
-pub fn sched_yield() -> Result<usize, Errno> {
-    // SAFETY: `sched_yield` takes no arguments and touches no user memory.
-    decode(unsafe { syscall0(nr::SCHED_YIELD) })
-}
-
 /// `nanosleep(req, NULL)`: sleeps for `req`.
 pub fn nanosleep(req: &Timespec) -> Result<(), Errno> {
     let req: *const Timespec = req;
@@ -65,6 +37,11 @@ pub fn nanosleep(req: &Timespec) -> Result<(), Errno> {
 /// Sleeps for `ms` milliseconds with [`nanosleep`].
 pub fn sleep_ms(ms: u64) -> Result<(), Errno> {
     nanosleep(&Timespec::from_nanos(ms.saturating_mul(1_000_000)))
+}
+
+/// Sleeps for `secs` seconds with [`nanosleep`].
+pub fn sleep(secs: u64) -> Result<(), Errno> {
+    sleep_ms(secs.saturating_mul(1000))
 }
 
 /// `clock_gettime(clock)`: the current time of `clock` (`abi::time::CLOCK_MONOTONIC`, ...).

@@ -1,24 +1,64 @@
-//! `init`: the first program `cargo xtask run` boots until a shell exists. It greets, shows
-//! the arguments, the environment and the monotonic clock it was started with, and exits 0.
+//! `init`: the first process (pid 1), booted by the kernel as `/bin/init` (P3, P5).
+//!
+//! - Normal boot (`argv = ["/bin/init"]`): greets, shows its arguments, environment and the
+//!   monotonic clock, then reaps children forever: orphans are re-parented to pid 1, and
+//!   `wait4` here is what frees their zombies. With no children it sleeps a second and
+//!   looks again. It never exits.
+//! - Test boot (`argv = ["/bin/init", "--test"]`, from `cargo xtask test`): runs the test
+//!   manifest compiled in from `user/tests.txt`. For each test it forks; the child execs
+//!   `/bin/<program>` with `argv = ["/bin/<program>"]` and `envp = ["PATH=/bin", "HOME=/"]`
+//!   (or prints why it could not and exits 127). A second child is the test's watchdog: it
+//!   sleeps [`TIME_LIMIT_SECS`] and then kills the test with SIGKILL. init waits until the
+//!   test's pid comes back (reaping orphans of earlier tests along the way), compares how it
+//!   ended with the expectation, and prints `test <program> ... ok` or
+//!   `test <program> ... FAILED (<why>)`. Finally it prints `<N> passed, <M> failed` and
+//!   exits with status M (at most 255), on which the kernel powers off.
 
 #![no_std]
 #![no_main]
 #![forbid(unsafe_code)]
 
+extern crate alloc;
+
+use alloc::format;
+use alloc::string::String;
+use core::fmt;
+
+use ulib::abi::Errno;
+use ulib::abi::signal::{SIGKILL, signal_from_name, signal_name};
 use ulib::abi::time::CLOCK_MONOTONIC;
-use ulib::{env, println};
+use ulib::abi::wait::{self, WaitStatus};
+use ulib::{Fork, Pid, env, eprintln, println};
 
 ulib::entry!(main);
 
+/// The test manifest: one `<program> exit=N` or `<program> signal=NAME` per line, `#`
+/// comments.
+const MANIFEST: &str = include_str!("../../../tests.txt");
+
+/// Seconds a test may run before its watchdog kills it.
+const TIME_LIMIT_SECS: u64 = 60;
+
+/// The environment every test starts with.
+const TEST_ENV: [&str; 2] = ["PATH=/bin", "HOME=/"];
+
+/// Exit status of a child that could not exec its program (as shells use).
+const EXEC_FAILED: i32 = 127;
+
 fn main() -> i32 {
-    let pid = match ulib::getpid() {
-        Ok(pid) => pid,
-        Err(error) => {
-            ulib::eprintln!("init: getpid failed: {error}");
-            return 1;
-        }
-    };
-    println!("Lantern: hello from user space (pid {pid})");
+    greet();
+    if env::args().nth(1) == Some("--test") {
+        run_tests()
+    } else {
+        reap_forever()
+    }
+}
+
+fn greet() {
+    match ulib::getpid() {
+        Ok(pid) => println!("Lantern: hello from user space (pid {pid})"),
+        Err(error) => eprintln!("init: getpid failed: {error}"),
+    }
     for (index, arg) in env::args().enumerate() {
         println!("init: argv[{index}] = {arg:?}");
     }
@@ -27,10 +67,161 @@ fn main() -> i32 {
     }
     match ulib::clock_gettime(CLOCK_MONOTONIC) {
         Ok(now) => println!("init: monotonic clock {}.{:09} s", now.tv_sec, now.tv_nsec),
-        Err(error) => {
-            ulib::eprintln!("init: clock_gettime(CLOCK_MONOTONIC) failed: {error}");
-            return 1;
+        Err(error) => eprintln!("init: clock_gettime(CLOCK_MONOTONIC) failed: {error}"),
+    }
+}
+
+/// Frees the zombies of every child and adopted orphan, for ever.
+fn reap_forever() -> ! {
+    loop {
+        match ulib::wait4(-1, 0) {
+            Ok(_) => {}
+            Err(Errno::ECHILD) => {
+                let _ = ulib::sleep(1);
+            }
+            Err(error) => {
+                eprintln!("init: wait4 failed: {error}");
+                let _ = ulib::sleep(1);
+            }
         }
     }
-    0
+}
+
+/// How a test is expected to end, or how it ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Outcome {
+    /// Exited with this status.
+    Exit(u8),
+    /// Killed by this signal.
+    Signal(u32),
+}
+
+impl Outcome {
+    /// Parses `exit=N` or `signal=NAME`.
+    fn parse(text: &str) -> Option<Outcome> {
+        if let Some(code) = text.strip_prefix("exit=") {
+            return code.parse().ok().map(Outcome::Exit);
+        }
+        text.strip_prefix("signal=")
+            .and_then(signal_from_name)
+            .map(Outcome::Signal)
+    }
+
+    /// How a wait status says the child ended; `None` for a stop or continue report.
+    fn from_status(status: i32) -> Option<Outcome> {
+        match WaitStatus::decode(status)? {
+            WaitStatus::Exited(code) => Some(Outcome::Exit(code)),
+            WaitStatus::Signaled { sig, .. } => Some(Outcome::Signal(sig)),
+            WaitStatus::Stopped(_) | WaitStatus::Continued => None,
+        }
+    }
+}
+
+impl fmt::Display for Outcome {
+    /// The manifest's notation: `exit=N` or `signal=NAME`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Outcome::Exit(code) => write!(f, "exit={code}"),
+            Outcome::Signal(sig) => match signal_name(sig) {
+                Some(name) => write!(f, "signal={name}"),
+                None => write!(f, "signal={sig}"),
+            },
+        }
+    }
+}
+
+/// Runs every test of the manifest and returns the number that failed (at most 255).
+fn run_tests() -> i32 {
+    let tests = MANIFEST
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty() && !line.starts_with('#'));
+    println!("init: running {} tests", tests.clone().count());
+    let (mut passed, mut failed) = (0u32, 0u32);
+    for line in tests {
+        let mut words = line.split_whitespace();
+        let name = words.next().unwrap_or(line);
+        let expected = words.next().and_then(Outcome::parse);
+        let result = match expected {
+            Some(expected) if words.next().is_none() => run_test(name, expected),
+            _ => Err(format!("bad manifest line '{line}'")),
+        };
+        match result {
+            Ok(()) => {
+                passed += 1;
+                println!("test {name} ... ok");
+            }
+            Err(why) => {
+                failed += 1;
+                println!("test {name} ... FAILED ({why})");
+            }
+        }
+    }
+    println!("{passed} passed, {failed} failed");
+    failed.min(255) as i32
+}
+
+/// Runs `/bin/<name>` and checks that it ends as `expected`.
+fn run_test(name: &str, expected: Outcome) -> Result<(), String> {
+    let path = format!("/bin/{name}");
+    let test = match ulib::fork() {
+        Ok(Fork::Child) => {
+            let error = ulib::execve(&path, &[&path], &TEST_ENV);
+            eprintln!("init: cannot execute {path}: {error}");
+            ulib::exit(EXEC_FAILED)
+        }
+        Ok(Fork::Parent(pid)) => pid,
+        Err(error) => return Err(format!("fork failed: {error}")),
+    };
+    let watchdog = match ulib::fork() {
+        Ok(Fork::Child) => watch(test),
+        Ok(Fork::Parent(pid)) => Some(pid),
+        Err(error) => {
+            eprintln!("init: no watchdog for {name} (fork failed: {error})");
+            None
+        }
+    };
+    let (status, timed_out) = wait_for(test, watchdog)?;
+    if timed_out {
+        return Err(format!("timed out after {TIME_LIMIT_SECS} s"));
+    }
+    match Outcome::from_status(status) {
+        Some(outcome) if outcome == expected => Ok(()),
+        Some(outcome) => Err(format!("expected {expected}, got {outcome}")),
+        None => Err(format!("expected {expected}, got wait status {status:#x}")),
+    }
+}
+
+/// The watchdog: after the time limit, kills `test` and exits 0 ("it timed out"); exits 1
+/// if the test was already gone.
+fn watch(test: Pid) -> ! {
+    let _ = ulib::sleep(TIME_LIMIT_SECS);
+    match ulib::kill(test, SIGKILL) {
+        Ok(()) => ulib::exit(0),
+        Err(_) => ulib::exit(1),
+    }
+}
+
+/// Reaps children until `test` is among them and returns its wait status and whether the
+/// watchdog killed it; then ends and reaps the watchdog. Other children are orphans of
+/// earlier tests that init adopted: reaping them is all they need.
+fn wait_for(test: Pid, mut watchdog: Option<Pid>) -> Result<(i32, bool), String> {
+    let mut watchdog_status = None;
+    let status = loop {
+        match ulib::wait4(-1, 0) {
+            Ok((pid, status)) if pid == test => break status,
+            Ok((pid, status)) if Some(pid) == watchdog => {
+                watchdog = None;
+                watchdog_status = Some(status);
+            }
+            Ok(_) | Err(Errno::EINTR) => {}
+            Err(error) => return Err(format!("wait4 failed: {error}")),
+        }
+    };
+    if let Some(pid) = watchdog {
+        // The watchdog only sleeps, so SIGKILL ends it at once, unless it has just fired.
+        let _ = ulib::kill(pid, SIGKILL);
+        watchdog_status = ulib::waitpid(pid).ok();
+    }
+    Ok((status, watchdog_status == Some(wait::exited(0))))
 }

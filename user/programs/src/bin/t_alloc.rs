@@ -1,14 +1,16 @@
-//! Test `t_alloc` (expects `exit=0`): ulib's global allocator.
+//! Test `t_alloc` (expects `exit=0`): ulib's global allocator on the program break.
 //!
+//! - The heap starts empty: nothing allocates before `main`.
 //! - `Vec` grows by doubling to a few hundred KiB and keeps its contents.
 //! - `Box` (of a large array, of a trait object, of an over-aligned value) and `String`
 //!   formatting work.
 //! - Freed memory is reused: allocating and freeing 64 KiB a thousand times (64 MiB in
-//!   total, far more than the 1 MiB arena) never runs out.
-//! - Fragmentation heals: after many interleaved small allocations are freed, the arena is
-//!   one free block again and a 900 KiB request succeeds.
-//! - A request larger than the arena fails cleanly (`try_reserve` reports an error) and the
-//!   allocator keeps working afterwards.
+//!   total) never raises the break again after the first round.
+//! - Fragmentation heals: after many interleaved small allocations are freed, the heap is
+//!   one free block again, and a request that fits in it does not raise the break.
+//! - Memory goes back to the kernel: freeing a 2 MiB block lowers the break.
+//! - A request the kernel cannot satisfy (1 TiB) fails cleanly (`try_reserve` reports an
+//!   error) and the allocator keeps working afterwards.
 
 #![no_std]
 #![no_main]
@@ -24,30 +26,32 @@ use alloc::vec;
 use alloc::vec::Vec;
 use core::hint::black_box;
 
-use ulib::heap::{ARENA_SIZE, HEAP};
-use ulib::{check, check_eq};
+use ulib::heap::{HEAP, TRIM_THRESHOLD, Usage};
+use ulib::{check, check_eq, raw};
 
 ulib::entry!(main);
 
 fn main() -> i32 {
-    check_eq!(
-        HEAP.free_space(),
-        (ARENA_SIZE, ARENA_SIZE),
-        "the arena is free at start"
-    );
+    check_eq!(HEAP.usage(), Usage::default(), "the heap is empty at start");
     check_vec_growth();
     check_boxes();
     check_strings();
     check_reuse();
     check_fragmentation();
+    check_trim();
     check_exhaustion();
-    check_eq!(
-        HEAP.free_space(),
-        (ARENA_SIZE, ARENA_SIZE),
-        "everything was freed at the end"
-    );
+    check_all_free("at the end");
     ulib::println!("t_alloc: ok");
     0
+}
+
+/// Checks that nothing is allocated: the heap is one free block spanning all it holds.
+fn check_all_free(when: &str) {
+    let usage = HEAP.usage();
+    check!(
+        usage.held > 0 && usage.free == usage.held && usage.largest_free == usage.held,
+        "{when}, the heap is one free block: {usage:?}"
+    );
 }
 
 fn check_vec_growth() {
@@ -147,14 +151,15 @@ fn check_strings() {
 }
 
 fn check_reuse() {
+    let mut held = 0;
     for round in 0..1000usize {
         // `black_box` keeps the compiler from eliding the allocation.
         let block = black_box(vec![round as u8; 64 * 1024]);
-        check_eq!(
-            HEAP.free_space().0,
-            ARENA_SIZE - 64 * 1024,
-            "only block {round} is allocated"
-        );
+        let usage = HEAP.usage();
+        if round == 0 {
+            held = usage.held;
+        }
+        check_eq!(usage.held, held, "the heap did not grow in round {round}");
         check_eq!(block[0], round as u8, "first byte of 64 KiB block {round}");
         check_eq!(
             block[64 * 1024 - 1],
@@ -186,44 +191,62 @@ fn check_fragmentation() {
     }
     drop(map);
     drop(keep);
-    check_eq!(
-        HEAP.free_space(),
-        (ARENA_SIZE, ARENA_SIZE),
-        "freed blocks merged into one"
-    );
+    check_all_free("after the fragmenting allocations are freed");
+    let held = HEAP.usage().held;
+    let fits = held - 4096;
     let mut large: Vec<u8> = Vec::new();
     check!(
-        large.try_reserve_exact(900 * 1024).is_ok(),
-        "900 KiB fits after coalescing"
+        large.try_reserve_exact(fits).is_ok(),
+        "{fits} bytes fit after coalescing"
     );
-    large.resize(900 * 1024, 0xa5);
+    check_eq!(
+        HEAP.usage().held,
+        held,
+        "a request that fits the coalesced block does not grow the heap"
+    );
+    large.resize(fits, 0xa5);
     check!(
         large.iter().all(|&b| b == 0xa5),
-        "the 900 KiB block holds its bytes"
+        "the {fits}-byte block holds its bytes"
+    );
+}
+
+fn check_trim() {
+    let held = HEAP.usage().held;
+    let size = 2 * 1024 * 1024;
+    let big = black_box(vec![0x5au8; size]);
+    let grown = HEAP.usage().held;
+    let raised = raw::brk(0);
+    check!(
+        grown >= held + size,
+        "the heap grew by at least {size}: {held} -> {grown}"
+    );
+    check!(
+        big.iter().all(|&b| b == 0x5a),
+        "the 2 MiB block holds its bytes"
+    );
+    drop(big);
+    let after = HEAP.usage();
+    let lowered = raw::brk(0);
+    check!(
+        after.held < grown - size + TRIM_THRESHOLD,
+        "freeing 2 MiB at the top gave it back: held {grown} -> {}",
+        after.held
+    );
+    check!(
+        lowered < raised,
+        "freeing 2 MiB at the top lowered the break: {raised:#x} -> {lowered:#x}"
     );
 }
 
 fn check_exhaustion() {
     let mut huge: Vec<u8> = Vec::new();
-    check!(
-        huge.try_reserve_exact(2 * ARENA_SIZE).is_err(),
-        "a 2 MiB request fails cleanly"
-    );
-    check!(
-        huge.try_reserve_exact(ARENA_SIZE + 1).is_err(),
-        "arena size + 1 fails cleanly"
-    );
-    let hold = black_box(vec![1u8; ARENA_SIZE / 2]);
-    check!(
-        huge.try_reserve_exact(ARENA_SIZE / 2 + 4096).is_err(),
-        "a request larger than what is left fails cleanly"
-    );
-    check_eq!(
-        hold.iter().map(|&b| usize::from(b)).sum::<usize>(),
-        ARENA_SIZE / 2,
-        "the held block"
-    );
-    drop(hold);
+    for size in [1usize << 40, 1 << 39] {
+        check!(
+            huge.try_reserve_exact(size).is_err(),
+            "a request for {size:#x} bytes fails cleanly"
+        );
+    }
     let after = black_box(vec![3u8; 100_000]);
     check_eq!(after[99_999], 3, "allocation works after failures");
 }

@@ -1,4 +1,4 @@
-//! Test `t_args` (expects `exit=0`): the kernel's Linux initial stack. The runner starts
+//! Test `t_args` (expects `exit=0`): the kernel's Linux initial stack. The runner (init) starts
 //! `/bin/t_args` with argv `["/bin/t_args"]` and envp `["PATH=/bin", "HOME=/"]`; the auxiliary
 //! vector must describe this program (page size, entry point, program headers) and provide
 //! 16 random bytes, and the initial stack pointer must be 16-byte aligned.

@@ -1,5 +1,5 @@
 //! Test `t_exit_status` (expects `exit=42`): `main` returns 42, and that status must reach
-//! the kernel's test runner through `exit_group`.
+//! the test runner (init's `wait4`) through `exit_group`.
 
 #![no_std]
 #![no_main]

@@ -6,13 +6,12 @@
 #![no_main]
 #![forbid(unsafe_code)]
 
+use ulib::hazard::KERNEL_ADDR;
+
 ulib::entry!(main);
 
-/// Where Lantern's kernel text starts (the Sv39 kernel half).
-const KERNEL_TEXT: usize = 0xffff_ffc0_8020_0000;
-
 fn main() -> i32 {
-    let value = ulib::hazard::read_volatile_at(KERNEL_TEXT);
-    ulib::eprintln!("t_kernel_addr: survived reading {KERNEL_TEXT:#x} (read {value:#x})");
+    let value = ulib::hazard::read_volatile_at(KERNEL_ADDR);
+    ulib::eprintln!("t_kernel_addr: survived reading {KERNEL_ADDR:#x} (read {value:#x})");
     1
 }

@@ -17,15 +17,12 @@
 #![forbid(unsafe_code)]
 
 use ulib::abi::Errno;
+use ulib::hazard::{KERNEL_ADDR, UNMAPPED_ADDR};
 use ulib::syscall::decode;
 use ulib::{check, check_eq, env, raw};
 
 ulib::entry!(main);
 
-/// Lantern's kernel text: mapped, but not for user mode.
-const KERNEL_ADDR: usize = 0xffff_ffc0_8020_0000;
-/// A user address far from the program's image and stack: unmapped.
-const UNMAPPED_ADDR: usize = 0x30_0000_0000;
 /// Standard output.
 const STDOUT: usize = 1;
 
