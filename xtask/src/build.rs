@@ -126,8 +126,12 @@ pub fn program_names(dir: &Path) -> Result<Vec<String>, String> {
     Ok(names)
 }
 
-/// The initrd: directories `bin` and `etc`, every program as `bin/<name>` and the test
-/// manifest as `etc/tests`.
+/// A file with execute permission that is not a program: `execve` of it must fail with
+/// ENOEXEC (tested by `t_exec`).
+const NOT_A_PROGRAM: &[u8] = b"This file is executable but not an ELF program.\n";
+
+/// The initrd: directories `bin` and `etc`, every program as `bin/<name>`, the test
+/// manifest as `etc/tests` and `bin/not_elf`, an executable non-program.
 pub fn initrd_image(programs: &[(String, Vec<u8>)], test_manifest: &[u8]) -> Vec<u8> {
     let mut writer = initrd::Writer::new();
     writer.add_dir("bin", 0o040_755);
@@ -135,6 +139,7 @@ pub fn initrd_image(programs: &[(String, Vec<u8>)], test_manifest: &[u8]) -> Vec
     for (name, elf) in programs {
         writer.add_file(&format!("bin/{name}"), 0o100_755, elf);
     }
+    writer.add_file("bin/not_elf", 0o100_755, NOT_A_PROGRAM);
     writer.add_file("etc/tests", 0o100_644, test_manifest);
     writer.finish()
 }
@@ -196,6 +201,7 @@ mod tests {
                 ("etc", 0o040_755),
                 ("bin/init", 0o100_755),
                 ("bin/sh", 0o100_755),
+                ("bin/not_elf", 0o100_755),
                 ("etc/tests", 0o100_644),
             ]
         );

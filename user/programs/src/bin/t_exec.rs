@@ -4,8 +4,8 @@
 //!   "beta gamma", <its pid>, <its parent's pid>]` and `envp = ["LANTERN_X=1"]`; the helper
 //!   checks all of it, including that its pid and parent survived the exec, and exits 0.
 //! - Failures return to the caller, which carries on with its image intact:
-//!   a path that does not exist and the empty path are `ENOENT`; `/etc/tests` (the text
-//!   manifest in the initrd) is `ENOEXEC`; the directory `/bin` is `EACCES`.
+//!   a path that does not exist and the empty path are `ENOENT`; `/bin/not_elf` (an
+//!   executable text file) is `ENOEXEC`; the directory `/bin` is `EACCES`.
 //! - Bad pointers are `EFAULT`: the path (NULL, kernel half, unmapped); `argv` or `envp`
 //!   itself (kernel half, unmapped: NULL is allowed by Linux and means an empty list); one
 //!   bad element inside `argv` or `envp`.
@@ -88,7 +88,7 @@ fn check_missing_and_bad_files() {
         ("/bin/no_such_program", Errno::ENOENT),
         ("/no/such/dir/program", Errno::ENOENT),
         ("", Errno::ENOENT),
-        ("/etc/tests", Errno::ENOEXEC),
+        ("/bin/not_elf", Errno::ENOEXEC),
         ("/bin", Errno::EACCES),
     ] {
         check_eq!(
