@@ -8,7 +8,9 @@
 
 use crate::devicetree::BootInfo;
 use crate::proc::sleep_lock::SleepLock;
+use crate::proc::wait_queue::WaitQueue;
 use crate::time;
+use abi::errno::Errno;
 use alloc::vec::Vec;
 use core::fmt::{self, Write};
 use hal::mmio::Mmio;
@@ -128,15 +130,23 @@ pub fn receive_input() {
             }
         }
     }
+    INPUT_READY.wake_all();
     if show_processes {
         crate::proc::print_process_list();
     }
 }
 
-/// Moves received bytes into `buf`, waiting (with interrupts on) until at least one byte
-/// has arrived; returns how many were moved. Bytes are passed on raw: the line discipline
-/// (echo, editing, Ctrl-C) arrives with the shell.
-pub fn read_input(buf: &mut [u8]) -> usize {
+/// Wakes processes waiting in [`read_input`].
+static INPUT_READY: WaitQueue = WaitQueue::new();
+
+/// Moves received bytes into `buf`, sleeping until at least one byte has arrived (or
+/// `EAGAIN` with `nonblock`); returns how many were moved. Bytes are passed on raw: the line
+/// discipline (echo, editing, Ctrl-C) arrives with the shell.
+pub fn read_input(buf: &mut [u8], nonblock: bool) -> Result<usize, Errno> {
+    if buf.is_empty() {
+        return Ok(0);
+    }
+    let me = crate::proc::sched::current().ok_or(Errno::EINVAL)?;
     loop {
         {
             let mut input = INPUT.lock();
@@ -146,12 +156,14 @@ pub fn read_input(buf: &mut [u8]) -> usize {
                 buf[count] = byte;
                 count += 1;
             }
-            if count > 0 || buf.is_empty() {
-                return count;
+            if count > 0 {
+                return Ok(count);
             }
         }
-        hal::cpu::enable_interrupts();
-        hal::cpu::wait_for_interrupt();
+        if nonblock {
+            return Err(Errno::EAGAIN);
+        }
+        INPUT_READY.wait_until(&me, 0, || INPUT.lock().len > 0)?;
     }
 }
 

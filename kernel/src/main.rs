@@ -22,6 +22,7 @@ extern crate alloc;
 mod console;
 mod devicetree;
 mod exec;
+mod fs;
 mod irq;
 mod lock_order;
 mod mm;
@@ -82,7 +83,10 @@ fn boot_main(hartid: usize, dtb_pa: usize) -> ! {
         .find_map(|arg| arg.strip_prefix("init="))
         .unwrap_or("/bin/init");
     proc::sched::init(info.harts.iter().max().map_or(1, |&h| h + 1));
-    if let Err(e) = proc::lifecycle::spawn_init(initrd, init, test_mode) {
+    if let Err(e) = fs::init(initrd) {
+        panic!("cannot build the root file system: {}", e.description());
+    }
+    if let Err(e) = proc::lifecycle::spawn_init(init, test_mode) {
         panic!("cannot start {init}: {}", e.description());
     }
     proc::sched::scheduler_loop()

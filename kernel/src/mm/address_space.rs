@@ -217,9 +217,18 @@ impl AddressSpace {
         }
     }
 
+    /// Checks that all of `[addr, addr + len)` may be accessed (`access`) by the kernel on
+    /// the user's behalf, before a call that may block commits to it.
+    pub fn check_access(&mut self, addr: usize, len: usize, access: Access) -> Result<(), Errno> {
+        self.prepare_range(addr, len, access)
+    }
+
     /// Checks that all of `[addr, addr + len)` lies in regions that allow `access`,
     /// bringing in demand-zero pages that are not there yet.
     fn prepare_range(&mut self, addr: usize, len: usize, access: Access) -> Result<(), Errno> {
+        if len == 0 {
+            return Ok(());
+        }
         let end = addr.checked_add(len).ok_or(Errno::EFAULT)?;
         if end > USER_TOP {
             return Err(Errno::EFAULT);

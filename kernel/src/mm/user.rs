@@ -43,26 +43,6 @@ impl<T: WireFormat> UserPtr<T> {
     }
 }
 
-/// A user buffer `[addr, addr + len)` of bytes.
-#[derive(Clone, Copy, Debug)]
-pub struct UserBuf {
-    addr: usize,
-    len: usize,
-}
-
-impl UserBuf {
-    pub fn new(addr: usize, len: usize) -> Self {
-        UserBuf { addr, len }
-    }
-
-    /// The buffer's bytes, or `EFAULT` if any of them is not readable.
-    pub fn read_all(&self, space: &mut AddressSpace) -> Result<Vec<u8>, Errno> {
-        let mut bytes = vec![0; self.len];
-        space.copy_in(self.addr, &mut bytes)?;
-        Ok(bytes)
-    }
-}
-
 /// Reads a NUL-terminated string of at most `max` bytes at `addr` (`ENAMETOOLONG` beyond,
 /// or `E2BIG` when `too_long` says so for argument strings).
 pub fn read_c_string(

@@ -6,33 +6,49 @@
 //! zombie, hands its children to init and wakes its parent, which reaps it in [`wait`].
 
 use super::wait_queue::WaitQueue;
-use super::{Credentials, INIT_PID, Pid, Process, State, UserState, lookup, sched, user};
+use super::{Credentials, INIT_PID, Pid, Process, Setup, State, UserState, lookup, sched, user};
+use crate::fs::fdtable::FdTable;
+use crate::fs::file::{Object, OpenFile};
+use crate::fs::{self, FileType, Inode};
 use crate::{console, exec, time};
 use abi::errno::Errno;
+use abi::fs::O_RDWR;
 use abi::signal::{DefaultAction, default_action, is_valid_signal};
 use abi::wait::WNOHANG;
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicBool, Ordering};
-use hal::sync::Once;
 
 /// Processes sleeping in `nanosleep`, keyed by their deadline (monotonic ns).
 pub static SLEEPERS: WaitQueue = WaitQueue::new();
 
-static INITRD: Once<&'static [u8]> = Once::new();
 static TEST_MODE: AtomicBool = AtomicBool::new(false);
 
-/// The program file `path` from the initrd (the file system arrives later).
-pub fn find_program(path: &str) -> Result<&'static [u8], Errno> {
-    let initrd = INITRD.get().ok_or(Errno::ENOENT)?;
-    let entry = initrd::Reader::new(initrd)
-        .find(path)
-        .ok_or(Errno::ENOENT)?;
-    if entry.is_dir() {
+/// The contents of the program file at `path` (resolved from `cwd`), after checking that it
+/// is a regular file the caller may execute.
+pub fn read_program(
+    cwd: &Arc<dyn Inode>,
+    path: &str,
+    creds: Credentials,
+) -> Result<Vec<u8>, Errno> {
+    let inode = fs::resolve(cwd, path, true)?;
+    let meta = inode.metadata()?;
+    if meta.kind != FileType::Regular {
         return Err(Errno::EACCES);
     }
-    Ok(entry.data)
+    fs::check_access(&meta, creds, fs::Access::Execute)?;
+    let mut data = alloc::vec![0; meta.size as usize];
+    let mut done = 0;
+    while done < data.len() {
+        let count = inode.read_at(done as u64, &mut data[done..])?;
+        if count == 0 {
+            break;
+        }
+        done += count;
+    }
+    data.truncate(done);
+    Ok(data)
 }
 
 /// The last component of a path (the process name).
@@ -40,20 +56,35 @@ fn base_name(path: &str) -> String {
     String::from(path.rsplit('/').next().unwrap_or(path))
 }
 
-/// Creates init (pid 1) from `path` and makes it runnable. In test mode init gets
-/// `--test`, and its exit powers the machine off with its status.
-pub fn spawn_init(initrd: &'static [u8], path: &str, test_mode: bool) -> Result<(), Errno> {
-    let _ = INITRD.set(initrd);
+/// Creates init (pid 1) from `path`, with the console as descriptors 0, 1 and 2, and makes
+/// it runnable. In test mode init gets `--test`, and its exit powers the machine off with
+/// its status.
+pub fn spawn_init(path: &str, test_mode: bool) -> Result<(), Errno> {
     TEST_MODE.store(test_mode, Ordering::Relaxed);
-    let file = find_program(path)?;
+    let root = fs::root();
+    let file = read_program(&root, path, Credentials::default())?;
     let argv: Vec<&[u8]> = if test_mode {
         alloc::vec![path.as_bytes(), b"--test"]
     } else {
         alloc::vec![path.as_bytes()]
     };
     let envp: [&[u8]; 2] = [b"PATH=/bin", b"HOME=/"];
-    let user = exec::load(path, file, &argv, &envp)?;
-    let init = super::create(base_name(path), 0, Credentials::default(), u64::MAX, user)?;
+    let user = exec::load(path, &file, &argv, &envp)?;
+    let mut files = FdTable::new();
+    let console = OpenFile::new(Object::Inode(fs::devfs::console()), O_RDWR);
+    for _ in 0..3 {
+        files.insert(console.clone(), false)?;
+    }
+    let init = super::create(Setup {
+        name: base_name(path),
+        parent: 0,
+        creds: Credentials::default(),
+        affinity: u64::MAX,
+        user,
+        files,
+        cwd: root,
+        umask: 0o022,
+    })?;
     assert_eq!(init.pid, INIT_PID, "init must be the first process");
     sched::start(&init);
     Ok(())
@@ -88,19 +119,21 @@ pub fn fork(
         let inner = me.inner();
         (inner.name.clone(), inner.creds)
     };
-    let child_user = UserState {
-        space,
-        ctx,
-        heap_start: user.heap_start,
-        brk: user.brk,
-    };
-    let child = super::create(
+    let child = super::create(Setup {
         name,
-        me.pid,
+        parent: me.pid,
         creds,
-        me.affinity.load(Ordering::Relaxed),
-        child_user,
-    )?;
+        affinity: me.affinity.load(Ordering::Relaxed),
+        user: UserState {
+            space,
+            ctx,
+            heap_start: user.heap_start,
+            brk: user.brk,
+        },
+        files: me.files.lock().clone(),
+        cwd: me.cwd.lock().clone(),
+        umask: me.umask.load(Ordering::Relaxed),
+    })?;
     let clear_child_tid = {
         let mut start = child.start.lock();
         let child_user = start.as_mut().expect("a new process has its user state");
@@ -127,6 +160,7 @@ fn discard_new(child: &Arc<Process>) {
 }
 
 /// `execve`: replaces the caller's program; on error the caller continues unchanged.
+/// Descriptors marked close-on-exec are closed.
 pub fn exec(
     me: &Arc<Process>,
     user: &mut UserState,
@@ -134,9 +168,13 @@ pub fn exec(
     argv: &[&[u8]],
     envp: &[&[u8]],
 ) -> Result<(), Errno> {
-    let file = find_program(path)?;
-    *user = exec::load(path, file, argv, envp)?;
+    let cwd = me.cwd.lock().clone();
+    let creds = me.inner().creds;
+    let file = read_program(&cwd, path, creds)?;
+    *user = exec::load(path, &file, argv, envp)?;
     me.inner().name = base_name(path);
+    let closed = me.files.lock().close_on_exec();
+    drop(closed);
     Ok(())
 }
 
@@ -146,6 +184,10 @@ pub fn exit(me: &Arc<Process>, status: i32) -> ! {
     if me.pid == INIT_PID {
         init_exited(status);
     }
+    let files = me.files.lock().take_all();
+    drop(files);
+    let files = me.files.lock().take_all();
+    drop(files);
     let children = core::mem::take(&mut me.inner().children);
     let init = lookup(INIT_PID).expect("init exists while other processes do");
     let mut orphaned_zombie = false;

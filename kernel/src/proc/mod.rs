@@ -23,13 +23,15 @@ pub mod sleep_lock;
 pub mod user;
 pub mod wait_queue;
 
+use crate::fs::Inode;
+use crate::fs::fdtable::FdTable;
 use crate::mm::AddressSpace;
 use crate::time;
 use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
-use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use hal::context::Thread;
 use hal::sync::SpinLock;
 use hal::trap::UserContext;
@@ -157,6 +159,12 @@ pub struct Process {
     pub affinity: AtomicU64,
     /// Where the parent sleeps in wait4 (woken when a child exits).
     pub child_exit: WaitQueue,
+    /// Open file descriptors (`fd-table` lock; never held across I/O).
+    pub files: SpinLock<FdTable>,
+    /// The working directory.
+    pub cwd: SpinLock<Arc<dyn Inode>>,
+    /// File mode creation mask.
+    pub umask: AtomicU32,
     /// The user half, handed to the thread the first time it runs.
     start: SpinLock<Option<UserState>>,
 }
@@ -207,15 +215,31 @@ pub fn all() -> Vec<Arc<Process>> {
     TABLE.lock().processes.values().cloned().collect()
 }
 
-/// Creates a process in state `New` with a fresh pid; `None` if the table is full
-/// (`EAGAIN`) or memory ran out for its kernel stack (`ENOMEM`).
-pub fn create(
-    name: String,
-    parent: Pid,
-    creds: Credentials,
-    affinity: u64,
-    user: UserState,
-) -> Result<Arc<Process>, abi::errno::Errno> {
+/// Everything a new process starts with.
+pub struct Setup {
+    pub name: String,
+    pub parent: Pid,
+    pub creds: Credentials,
+    pub affinity: u64,
+    pub user: UserState,
+    pub files: FdTable,
+    pub cwd: Arc<dyn Inode>,
+    pub umask: u32,
+}
+
+/// Creates a process in state `New` with a fresh pid; `EAGAIN` if the table is full,
+/// `ENOMEM` if memory ran out for its kernel stack.
+pub fn create(setup: Setup) -> Result<Arc<Process>, abi::errno::Errno> {
+    let Setup {
+        name,
+        parent,
+        creds,
+        affinity,
+        user,
+        files,
+        cwd,
+        umask,
+    } = setup;
     let thread = Thread::new(lifecycle::thread_main).map_err(|_| abi::errno::Errno::ENOMEM)?;
     let mut table = TABLE.lock();
     if table.processes.len() >= MAX_PROCESSES {
@@ -256,6 +280,9 @@ pub fn create(
         need_resched: AtomicBool::new(false),
         affinity: AtomicU64::new(affinity),
         child_exit: WaitQueue::new(),
+        files: SpinLock::new("fd-table", files),
+        cwd: SpinLock::new("cwd", cwd),
+        umask: AtomicU32::new(umask),
         start: SpinLock::new("proc-start", Some(user)),
     });
     table.processes.insert(pid, process.clone());

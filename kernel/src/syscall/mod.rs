@@ -2,7 +2,7 @@
 //! riscv64 numbering; the result goes back in a0, errors as `-errno`. One file per family.
 //! Any number not served here returns `-ENOSYS`.
 
-mod io;
+mod fs;
 mod log;
 mod process;
 mod time;
@@ -28,9 +28,40 @@ pub fn dispatch(
     args: [usize; 6],
 ) -> Outcome {
     let [a0, a1, a2, a3, a4, _] = args;
+    let fd = a0;
     let result = match number {
-        nr::READ => io::read(user, a0, a1, a2),
-        nr::WRITE => io::write(user, a0, a1, a2),
+        nr::READ => fs::read(me, user, fd, a1, a2),
+        nr::WRITE => fs::write(me, user, fd, a1, a2),
+        nr::READV => fs::readv(me, user, fd, a1, a2),
+        nr::WRITEV => fs::writev(me, user, fd, a1, a2),
+        nr::PREAD64 => fs::pread(me, user, fd, a1, a2, a3),
+        nr::PWRITE64 => fs::pwrite(me, user, fd, a1, a2, a3),
+        nr::OPENAT => fs::openat(me, user, a0, a1, a2, a3),
+        nr::CLOSE => fs::close(me, fd),
+        nr::LSEEK => fs::lseek(me, fd, a1, a2),
+        nr::DUP => fs::dup(me, fd),
+        nr::DUP3 => fs::dup3(me, a0, a1, a2),
+        nr::FCNTL => fs::fcntl(me, fd, a1, a2),
+        nr::PIPE2 => fs::pipe2(me, user, a0, a1),
+        nr::FSTAT => fs::fstat(me, user, fd, a1),
+        nr::NEWFSTATAT => fs::fstatat(me, user, a0, a1, a2, a3),
+        nr::GETDENTS64 => fs::getdents64(me, user, fd, a1, a2),
+        nr::MKDIRAT => fs::mkdirat(me, user, a0, a1, a2),
+        nr::UNLINKAT => fs::unlinkat(me, user, a0, a1, a2),
+        nr::LINKAT => fs::linkat(me, user, a0, a1, a2, a3, a4),
+        nr::RENAMEAT2 => fs::renameat2(me, user, a0, a1, a2, a3, a4),
+        nr::SYMLINKAT => fs::symlinkat(me, user, a0, a1, a2),
+        nr::READLINKAT => fs::readlinkat(me, user, a0, a1, a2, a3),
+        nr::CHDIR => fs::chdir(me, user, a0),
+        nr::FCHDIR => fs::fchdir(me, fd),
+        nr::GETCWD => fs::getcwd(me, user, a0, a1),
+        nr::FSYNC | nr::FDATASYNC => fs::fsync(me, fd),
+        nr::SYNC => fs::sync(),
+        nr::FTRUNCATE => fs::ftruncate(me, fd, a1),
+        nr::FACCESSAT => fs::faccessat(me, user, a0, a1, a2, 0),
+        nr::FACCESSAT2 => fs::faccessat(me, user, a0, a1, a2, a3),
+        nr::UTIMENSAT => fs::utimensat(me, user, a0, a1, a2, a3),
+        nr::UMASK => fs::umask(me, a0),
         nr::EXIT | nr::EXIT_GROUP => return Outcome::Exit(process::exit_status(a0)),
         nr::CLONE => process::clone(me, user, a0, a1, a2, a3, a4),
         nr::EXECVE => process::execve(me, user, a0, a1, a2),

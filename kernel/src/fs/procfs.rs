@@ -1,0 +1,358 @@
+//! `/proc` (concepts F4, P1): the kernel's state as text files, generated on every read.
+//!
+//! `/proc/<pid>/status` shows the process control block; `meminfo`, `uptime`, `cpuinfo`
+//! and `mounts` the system; `/proc/self` links to the reader's own directory. Formats follow
+//! Linux's where tools parse them. Nothing here can be written.
+
+use super::{DirEntry, FileType, Inode, Metadata, Timestamp};
+use crate::proc::{self, Pid, State, sched};
+use crate::time;
+use abi::errno::Errno;
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use core::fmt::Write;
+use core::sync::atomic::Ordering;
+
+const DEV: u64 = 0x11;
+const ROOT_INO: u64 = 1;
+
+/// Files directly under `/proc`.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum SystemFile {
+    Meminfo,
+    Uptime,
+    Cpuinfo,
+    Mounts,
+}
+
+const SYSTEM_FILES: [(&str, SystemFile); 4] = [
+    ("meminfo", SystemFile::Meminfo),
+    ("uptime", SystemFile::Uptime),
+    ("cpuinfo", SystemFile::Cpuinfo),
+    ("mounts", SystemFile::Mounts),
+];
+
+/// Files under `/proc/<pid>`.
+const PID_FILES: [&str; 1] = ["status"];
+
+enum Node {
+    Root,
+    SelfLink,
+    System(SystemFile),
+    PidDir(Pid),
+    PidStatus(Pid),
+}
+
+/// A node of procfs.
+pub struct ProcNode(Node);
+
+/// The root of a procfs.
+pub fn new() -> Arc<dyn Inode> {
+    Arc::new(ProcNode(Node::Root))
+}
+
+fn node(n: Node) -> Arc<dyn Inode> {
+    Arc::new(ProcNode(n))
+}
+
+fn live(pid: Pid) -> Result<Arc<proc::Process>, Errno> {
+    proc::lookup(pid).ok_or(Errno::ENOENT)
+}
+
+impl ProcNode {
+    fn ino(&self) -> u64 {
+        match self.0 {
+            Node::Root => ROOT_INO,
+            Node::SelfLink => 2,
+            Node::System(file) => {
+                3 + SYSTEM_FILES
+                    .iter()
+                    .position(|(_, f)| *f == file)
+                    .unwrap_or(0) as u64
+            }
+            Node::PidDir(pid) => (pid as u64) << 8,
+            Node::PidStatus(pid) => ((pid as u64) << 8) | 1,
+        }
+    }
+
+    fn content(&self) -> Result<String, Errno> {
+        match self.0 {
+            Node::System(SystemFile::Meminfo) => Ok(meminfo()),
+            Node::System(SystemFile::Uptime) => Ok(uptime()),
+            Node::System(SystemFile::Cpuinfo) => Ok(cpuinfo()),
+            Node::System(SystemFile::Mounts) => Ok(mounts()),
+            Node::PidStatus(pid) => status(&live(pid)?),
+            _ => Err(Errno::EISDIR),
+        }
+    }
+}
+
+fn meminfo() -> String {
+    let stats = hal::mem::frame_stats();
+    let (heap_now, heap_peak) = hal::mem::heap_usage();
+    let kib = |frames: usize| frames * 4;
+    let mut text = String::new();
+    let _ = writeln!(text, "MemTotal:       {:8} kB", kib(stats.managed_frames));
+    let _ = writeln!(text, "MemFree:        {:8} kB", kib(stats.free_frames));
+    let _ = writeln!(text, "MemAvailable:   {:8} kB", kib(stats.free_frames));
+    let _ = writeln!(text, "KernelHeap:     {:8} kB", heap_now / 1024);
+    let _ = writeln!(text, "KernelHeapPeak: {:8} kB", heap_peak / 1024);
+    for (order, blocks) in stats.free_blocks.iter().enumerate() {
+        let _ = writeln!(text, "FreeBlocksOrder{order}: {blocks}");
+    }
+    let _ = writeln!(
+        text,
+        "UnusableIndexOrder4: {}",
+        stats.unusable_index_permille(4)
+    );
+    text
+}
+
+fn seconds(ns: u64) -> String {
+    format!(
+        "{}.{:02}",
+        ns / 1_000_000_000,
+        ns % 1_000_000_000 / 10_000_000
+    )
+}
+
+fn uptime() -> String {
+    let up = time::monotonic_ns();
+    let harts = sched::online_harts().count_ones() as u64;
+    let busy: u64 = (0..hal::MAX_HARTS).map(sched::hart_busy_ns).sum();
+    let idle = (up * harts).saturating_sub(busy);
+    format!("{} {}\n", seconds(up), seconds(idle))
+}
+
+fn cpuinfo() -> String {
+    let mut text = String::new();
+    let online = sched::online_harts();
+    for hart in (0..hal::MAX_HARTS).filter(|h| online & (1 << h) != 0) {
+        let _ = write!(
+            text,
+            "processor\t: {hart}\nhart\t\t: {hart}\nisa\t\t: rv64imafdc\nmmu\t\t: sv39\n\n"
+        );
+    }
+    text
+}
+
+fn mounts() -> String {
+    let mut text = String::new();
+    for (path, fs) in super::mount_list() {
+        let _ = writeln!(text, "{fs} {path} {fs} rw 0 0");
+    }
+    text
+}
+
+fn status(process: &Arc<proc::Process>) -> Result<String, Errno> {
+    let inner = process.inner();
+    let state = match inner.state {
+        State::New => "N (new)",
+        State::Ready => "R (ready)",
+        State::Running => "R (running)",
+        State::Blocked => "S (sleeping)",
+        State::Zombie => "Z (zombie)",
+    };
+    let creds = inner.creds;
+    let acct = inner.acct;
+    let cpu = acct.cpu_ns_now(inner.state == State::Running);
+    let user = process.user_ns.load(Ordering::Relaxed).min(cpu);
+    let mut text = String::new();
+    let _ = writeln!(text, "Name:\t{}", inner.name);
+    let _ = writeln!(text, "State:\t{state}");
+    let _ = writeln!(text, "Tgid:\t{}", process.pid);
+    let _ = writeln!(text, "Pid:\t{}", process.pid);
+    let _ = writeln!(text, "PPid:\t{}", inner.parent);
+    let _ = writeln!(
+        text,
+        "Uid:\t{}\t{}\t{}\t{}",
+        creds.uid, creds.euid, creds.euid, creds.euid
+    );
+    let _ = writeln!(
+        text,
+        "Gid:\t{}\t{}\t{}\t{}",
+        creds.gid, creds.egid, creds.egid, creds.egid
+    );
+    let _ = writeln!(text, "FDSize:\t{}", process.files.lock().count());
+    let _ = writeln!(text, "Threads:\t1");
+    let _ = writeln!(
+        text,
+        "Hart:\t{}",
+        inner.hart.map_or("-".to_string(), |h| h.to_string())
+    );
+    let _ = writeln!(
+        text,
+        "Affinity:\t{:#x}",
+        process.affinity.load(Ordering::Relaxed)
+    );
+    let _ = writeln!(text, "CpuTimeNs:\t{cpu}");
+    let _ = writeln!(text, "UserTimeNs:\t{user}");
+    let _ = writeln!(text, "SystemTimeNs:\t{}", cpu - user);
+    let _ = writeln!(text, "ArrivalNs:\t{}", acct.arrival_ns);
+    let _ = writeln!(
+        text,
+        "FirstRunNs:\t{}",
+        acct.first_run_ns.map_or(-1, |t| t as i64)
+    );
+    let _ = writeln!(
+        text,
+        "FinishNs:\t{}",
+        acct.finish_ns.map_or(-1, |t| t as i64)
+    );
+    let _ = writeln!(text, "SigPnd:\t{:016x}", process.pending_signals());
+    let _ = writeln!(
+        text,
+        "voluntary_ctxt_switches:\t{}",
+        acct.voluntary_switches
+    );
+    let _ = writeln!(
+        text,
+        "nonvoluntary_ctxt_switches:\t{}",
+        acct.involuntary_switches
+    );
+    Ok(text)
+}
+
+impl Inode for ProcNode {
+    fn metadata(&self) -> Result<Metadata, Errno> {
+        let (kind, perm, nlink) = match self.0 {
+            Node::Root | Node::PidDir(_) => (FileType::Directory, 0o555, 2),
+            Node::SelfLink => (FileType::Symlink, 0o777, 1),
+            _ => (FileType::Regular, 0o444, 1),
+        };
+        let (uid, gid) = match self.0 {
+            Node::PidDir(pid) | Node::PidStatus(pid) => {
+                let creds = live(pid)?.inner().creds;
+                (creds.uid, creds.gid)
+            }
+            _ => (0, 0),
+        };
+        let now = Timestamp::now();
+        Ok(Metadata {
+            dev: DEV,
+            ino: self.ino(),
+            kind,
+            perm,
+            nlink,
+            uid,
+            gid,
+            rdev: 0,
+            size: 0,
+            blocks: 0,
+            atime: now,
+            mtime: now,
+            ctime: now,
+        })
+    }
+
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<usize, Errno> {
+        let text = self.content()?;
+        let bytes = text.as_bytes();
+        let start = (offset as usize).min(bytes.len());
+        let count = buf.len().min(bytes.len() - start);
+        buf[..count].copy_from_slice(&bytes[start..start + count]);
+        Ok(count)
+    }
+
+    fn write_at(&self, _offset: u64, _data: &[u8]) -> Result<usize, Errno> {
+        Err(Errno::EACCES)
+    }
+
+    fn truncate(&self, _size: u64) -> Result<(), Errno> {
+        Err(Errno::EACCES)
+    }
+
+    fn lookup(&self, name: &str) -> Result<Arc<dyn Inode>, Errno> {
+        match (&self.0, name) {
+            (Node::Root, "." | "..") => Ok(node(Node::Root)),
+            (Node::Root, "self") => Ok(node(Node::SelfLink)),
+            (Node::Root, _) => {
+                if let Some((_, file)) = SYSTEM_FILES.iter().find(|(n, _)| *n == name) {
+                    return Ok(node(Node::System(*file)));
+                }
+                let pid: Pid = name.parse().map_err(|_| Errno::ENOENT)?;
+                live(pid)?;
+                Ok(node(Node::PidDir(pid)))
+            }
+            (Node::PidDir(pid), ".") => Ok(node(Node::PidDir(*pid))),
+            (Node::PidDir(_), "..") => Ok(node(Node::Root)),
+            (Node::PidDir(pid), "status") => {
+                live(*pid)?;
+                Ok(node(Node::PidStatus(*pid)))
+            }
+            (Node::PidDir(_), _) => Err(Errno::ENOENT),
+            _ => Err(Errno::ENOTDIR),
+        }
+    }
+
+    fn create(
+        &self,
+        _name: &str,
+        _kind: FileType,
+        _perm: u32,
+        _uid: u32,
+        _gid: u32,
+    ) -> Result<Arc<dyn Inode>, Errno> {
+        Err(Errno::EACCES)
+    }
+
+    fn unlink(&self, _name: &str) -> Result<(), Errno> {
+        Err(Errno::EACCES)
+    }
+
+    fn read_dir(&self, cookie: u64) -> Result<Vec<DirEntry>, Errno> {
+        let mut names: Vec<(u64, FileType, String)> = alloc::vec![
+            (self.ino(), FileType::Directory, ".".into()),
+            (ROOT_INO, FileType::Directory, "..".into())
+        ];
+        match self.0 {
+            Node::Root => {
+                names.push((2, FileType::Symlink, "self".into()));
+                for (index, (name, _)) in SYSTEM_FILES.iter().enumerate() {
+                    names.push((3 + index as u64, FileType::Regular, (*name).into()));
+                }
+                for process in proc::all() {
+                    names.push((
+                        (process.pid as u64) << 8,
+                        FileType::Directory,
+                        process.pid.to_string(),
+                    ));
+                }
+            }
+            Node::PidDir(pid) => {
+                for (index, name) in PID_FILES.iter().enumerate() {
+                    names.push((
+                        ((pid as u64) << 8) | (index as u64 + 1),
+                        FileType::Regular,
+                        (*name).into(),
+                    ));
+                }
+            }
+            _ => return Err(Errno::ENOTDIR),
+        }
+        Ok(names
+            .into_iter()
+            .enumerate()
+            .skip(cookie as usize)
+            .map(|(index, (ino, kind, name))| DirEntry {
+                ino,
+                kind,
+                name,
+                next: index as u64 + 1,
+            })
+            .collect())
+    }
+
+    fn read_link(&self) -> Result<String, Errno> {
+        match self.0 {
+            Node::SelfLink => Ok(sched::current().ok_or(Errno::ENOENT)?.pid.to_string()),
+            _ => Err(Errno::EINVAL),
+        }
+    }
+
+    fn as_any(&self) -> &dyn core::any::Any {
+        self
+    }
+}
