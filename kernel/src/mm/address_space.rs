@@ -3,14 +3,19 @@
 //!
 //! Invariants:
 //! - VMAs are page aligned, lie below `USER_TOP` and never overlap; they are kept sorted.
-//! - Every frame mapped into the user half is owned here (`frames`, keyed by page address),
-//!   so dropping the address space frees its memory; the page table only mirrors it.
+//! - Every frame mapped into the user half is held here (`pages`, keyed by page address),
+//!   so dropping the address space releases its memory; the page table only mirrors it.
+//! - Copy-on-write (concept M4): `fork` shares every page with the child through an `Arc`
+//!   (the frame's reference count) and maps writable pages read-only in both. The first write
+//!   faults; if the frame is still shared it is copied, else it is simply made writable
+//!   again. A page is mapped writable only while its frame has a single owner.
 //! - A page is mapped only inside a VMA, with the VMA's permissions plus the U bit.
 //! - Stack and heap pages are allocated on first touch (demand-zero): by the page-fault
 //!   handler when user code touches them, or by `copy_in`/`copy_out` when the kernel does.
 
 use abi::errno::Errno;
 use alloc::collections::BTreeMap;
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 use hal::mem::Frame;
 use hal::paging::{PageSize, PageTable, PteFlags};
@@ -88,11 +93,18 @@ impl Vma {
     }
 }
 
+/// A user page: its frame (shared with other address spaces after fork) and whether it is
+/// mapped writable right now.
+struct Page {
+    frame: Arc<Frame>,
+    writable: bool,
+}
+
 /// A user address space.
 pub struct AddressSpace {
     table: PageTable,
     vmas: Vec<Vma>,
-    frames: BTreeMap<usize, Frame>,
+    pages: BTreeMap<usize, Page>,
 }
 
 fn page_of(addr: usize) -> usize {
@@ -106,18 +118,30 @@ impl AddressSpace {
         Ok(AddressSpace {
             table,
             vmas: Vec::new(),
-            frames: BTreeMap::new(),
+            pages: BTreeMap::new(),
         })
     }
 
-    /// A copy of this space for a child process (fork): same regions, and every present
-    /// page copied into a new frame.
-    pub fn duplicate(&self) -> Result<AddressSpace, Errno> {
+    /// A copy of this space for a child process (fork): the same regions and the same
+    /// frames, shared copy-on-write: writable pages become read-only in both spaces until
+    /// one of them writes.
+    pub fn duplicate(&mut self) -> Result<AddressSpace, Errno> {
         let mut copy = AddressSpace::new()?;
         copy.vmas = self.vmas.clone();
-        for (&page, frame) in &self.frames {
-            let target = copy.map_zeroed_page(page)?;
-            target.bytes_mut().copy_from_slice(frame.bytes());
+        let mut made_read_only = false;
+        for (&page, entry) in self.pages.iter_mut() {
+            let perm = self.vmas[self.vmas.partition_point(|v| v.end <= page)].perm;
+            let flags = Perm { write: false, ..perm }.pte_flags();
+            copy.table.map(page, entry.frame.pa(), PageSize::Size4K, flags).map_err(|_| Errno::ENOMEM)?;
+            copy.pages.insert(page, Page { frame: entry.frame.clone(), writable: false });
+            if entry.writable {
+                self.table.protect(page, flags).map_err(|_| Errno::ENOMEM)?;
+                entry.writable = false;
+                made_read_only = true;
+            }
+        }
+        if made_read_only {
+            hal::cpu::flush_tlb_asid(0);
         }
         Ok(copy)
     }
@@ -159,19 +183,42 @@ impl AddressSpace {
         self.table
             .map(page, frame.pa(), PageSize::Size4K, vma.perm.pte_flags())
             .map_err(|_| Errno::ENOMEM)?;
-        Ok(self.frames.entry(page).or_insert(frame))
+        let entry = self.pages.entry(page).or_insert(Page { frame: Arc::new(frame), writable: vma.perm.write });
+        Arc::get_mut(&mut entry.frame).ok_or(Errno::EFAULT)
     }
 
-    /// A user page fault at `addr`: maps a zero page if the address is in a demand-zero
-    /// region that allows the access and the page is not there yet. `Err(EFAULT)` means
-    /// the access is invalid (the process gets SIGSEGV); `ENOMEM` that memory ran out.
+    /// A user page fault at `addr`: a write to a copy-on-write page gets its own copy; a
+    /// touch of a demand-zero page not there yet gets a zero page. `Err(EFAULT)` means the
+    /// access is invalid (the process gets SIGSEGV); `ENOMEM` that memory ran out.
     pub fn handle_fault(&mut self, addr: usize, access: Access) -> Result<(), Errno> {
         let page = page_of(addr);
         let vma = *self.find_vma(addr).ok_or(Errno::EFAULT)?;
-        if !vma.demand_zero() || !vma.perm.allows(access) || self.frames.contains_key(&page) {
+        if !vma.perm.allows(access) {
             return Err(Errno::EFAULT);
         }
-        self.map_zeroed_page(page).map(|_| ())
+        match self.pages.get(&page) {
+            Some(entry) if access == Access::Write && !entry.writable => self.break_cow(page, vma),
+            Some(_) => Err(Errno::EFAULT),
+            None if vma.demand_zero() => self.map_zeroed_page(page).map(|_| ()),
+            None => Err(Errno::EFAULT),
+        }
+    }
+
+    /// Gives `page` (mapped read-only for copy-on-write) a frame of its own and maps it
+    /// writable.
+    fn break_cow(&mut self, page: usize, vma: Vma) -> Result<(), Errno> {
+        let entry = self.pages.get_mut(&page).ok_or(Errno::EFAULT)?;
+        if Arc::strong_count(&entry.frame) > 1 {
+            let mut copy = Frame::alloc().map_err(|_| Errno::ENOMEM)?;
+            copy.bytes_mut().copy_from_slice(entry.frame.bytes());
+            entry.frame = Arc::new(copy);
+        }
+        entry.writable = true;
+        let pa = entry.frame.pa();
+        self.table.unmap(page).map_err(|_| Errno::EFAULT)?;
+        self.table.map(page, pa, PageSize::Size4K, vma.perm.pte_flags()).map_err(|_| Errno::ENOMEM)?;
+        hal::cpu::flush_tlb_page(page, 0);
+        Ok(())
     }
 
     /// Makes this the address space of the running hart.
@@ -202,7 +249,7 @@ impl AddressSpace {
                     return Err(Errno::ENOMEM);
                 }
                 for page in (new_end..old_end).step_by(PAGE_SIZE) {
-                    if self.frames.remove(&page).is_some() {
+                    if self.pages.remove(&page).is_some() {
                         let _ = self.table.unmap(page);
                         hal::cpu::flush_tlb_page(page, 0);
                     }
@@ -239,11 +286,13 @@ impl AddressSpace {
             if !vma.perm.allows(access) {
                 return Err(Errno::EFAULT);
             }
-            if !self.frames.contains_key(&page) {
-                if !vma.demand_zero() {
-                    return Err(Errno::EFAULT);
+            match self.pages.get(&page) {
+                Some(entry) if access == Access::Write && !entry.writable => self.break_cow(page, vma)?,
+                Some(_) => {}
+                None if vma.demand_zero() => {
+                    self.map_zeroed_page(page)?;
                 }
-                self.map_zeroed_page(page)?;
+                None => return Err(Errno::EFAULT),
             }
             page += PAGE_SIZE;
         }
@@ -259,7 +308,7 @@ impl AddressSpace {
             let at = addr + done;
             let offset = at % PAGE_SIZE;
             let chunk = (PAGE_SIZE - offset).min(buf.len() - done);
-            let frame = &self.frames[&page_of(at)];
+            let frame = &self.pages[&page_of(at)].frame;
             buf[done..done + chunk].copy_from_slice(&frame.bytes()[offset..offset + chunk]);
             done += chunk;
         }
@@ -275,7 +324,8 @@ impl AddressSpace {
             let at = addr + done;
             let offset = at % PAGE_SIZE;
             let chunk = (PAGE_SIZE - offset).min(data.len() - done);
-            let frame = self.frames.get_mut(&page_of(at)).ok_or(Errno::EFAULT)?;
+            let entry = self.pages.get_mut(&page_of(at)).ok_or(Errno::EFAULT)?;
+            let frame = Arc::get_mut(&mut entry.frame).ok_or(Errno::EFAULT)?;
             frame.bytes_mut()[offset..offset + chunk].copy_from_slice(&data[done..done + chunk]);
             done += chunk;
         }

@@ -103,13 +103,13 @@ pub fn thread_main() -> ! {
     exit(&me, status)
 }
 
-/// `fork`: a child with a copy of the caller's memory and registers, returning 0 in the
-/// child. `setup` adjusts the child's user half before it can run (clone's flags) and
+/// `fork`: a child with a copy of the caller's memory (shared copy-on-write) and registers,
+/// returning 0 in the child. `setup` adjusts the child's user half before it can run (clone's flags) and
 /// returns its `clear_child_tid` address. `EAGAIN` when the process table is full, `ENOMEM`
 /// without memory.
 pub fn fork(
     me: &Arc<Process>,
-    user: &UserState,
+    user: &mut UserState,
     setup: impl FnOnce(&mut UserState, Pid) -> Result<usize, Errno>,
 ) -> Result<Pid, Errno> {
     let space = user.space.duplicate()?;
