@@ -194,7 +194,7 @@ pub fn frame_stats() -> BuddyStats {
         .unwrap_or_default()
 }
 
-fn alloc_block(order: usize) -> Result<usize, OutOfMemory> {
+pub(crate) fn alloc_block(order: usize) -> Result<usize, OutOfMemory> {
     let frame = FRAMES
         .lock()
         .as_mut()
@@ -203,7 +203,7 @@ fn alloc_block(order: usize) -> Result<usize, OutOfMemory> {
     Ok(frame * PAGE_SIZE)
 }
 
-fn free_block(pa: usize, order: usize) {
+pub(crate) fn free_block(pa: usize, order: usize) {
     let result = FRAMES
         .lock()
         .as_mut()
@@ -250,6 +250,46 @@ impl Frame {
     pub fn bytes_mut(&mut self) -> &mut [u8; PAGE_SIZE] {
         // SAFETY: as in `bytes`, and `&mut self` makes this the only reference.
         unsafe { &mut *(phys_to_virt(self.pa) as *mut [u8; PAGE_SIZE]) }
+    }
+
+    /// Copies `data` into the frame at `offset`. For frames mapped into user space (maybe
+    /// into several address spaces at once), whose bytes user code may change at any moment:
+    /// no Rust reference to the contents is ever formed, only raw copies, as with
+    /// memory shared with a device.
+    pub fn write_bytes(&self, offset: usize, data: &[u8]) {
+        assert!(
+            offset
+                .checked_add(data.len())
+                .is_some_and(|end| end <= PAGE_SIZE),
+            "write outside the frame"
+        );
+        // SAFETY: the range lies inside the frame (checked), which this handle keeps allocated
+        // and which the direct map maps; a raw copy never asserts exclusive access.
+        unsafe {
+            core::ptr::copy_nonoverlapping(
+                data.as_ptr(),
+                (phys_to_virt(self.pa) + offset) as *mut u8,
+                data.len(),
+            )
+        };
+    }
+
+    /// Copies bytes of the frame at `offset` into `buf` (see [`Frame::write_bytes`]).
+    pub fn read_bytes(&self, offset: usize, buf: &mut [u8]) {
+        assert!(
+            offset
+                .checked_add(buf.len())
+                .is_some_and(|end| end <= PAGE_SIZE),
+            "read outside the frame"
+        );
+        // SAFETY: as in `write_bytes`.
+        unsafe {
+            core::ptr::copy_nonoverlapping(
+                (phys_to_virt(self.pa) + offset) as *const u8,
+                buf.as_mut_ptr(),
+                buf.len(),
+            )
+        };
     }
 
     /// Gives up ownership without freeing (the page-table code keeps tables this way).

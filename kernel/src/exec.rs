@@ -8,6 +8,8 @@
 //! 0x0000_0000_0001_0000   program image (text, rodata, data, bss) as the ELF says
 //! brk start               heap: grows up with brk, pages on first touch
 //!          ...
+//!          ...             mmap regions, placed top-down below MMAP_TOP
+//! MMAP_TOP                 (STACK_TOP - 8 MiB - 1 MiB)
 //! STACK_TOP - 8 MiB - 4K  guard page (never mapped: overflow faults, SIGSEGV)
 //! STACK_TOP - 8 MiB       user stack, grows down, pages on first touch
 //! STACK_TOP = 0x3f_ffff_f000
@@ -26,6 +28,8 @@ use hal::{PAGE_SIZE, USER_TOP};
 pub const STACK_TOP: usize = USER_TOP - PAGE_SIZE;
 /// Size of the user stack region (Linux's default stack limit).
 pub const STACK_SIZE: usize = 8 << 20;
+/// `mmap` places mappings top-down below this address (a gap below the stack guard).
+pub const MMAP_TOP: usize = STACK_TOP - STACK_SIZE - (1 << 20);
 /// Most bytes argv and envp strings and pointers may take together (Linux allows a quarter
 /// of the stack limit; Lantern keeps exec's copy of the arguments small).
 pub const MAX_ARGS_SIZE: usize = 64 * 1024;
@@ -61,31 +65,24 @@ pub fn load(path: &str, file: &[u8], argv: &[&[u8]], envp: &[&[u8]]) -> Result<U
             exec: first.executable,
         };
         let end = run[run.len() - 1].page_vaddr + PAGE_SIZE;
-        space.add_vma(Vma {
-            start: first.page_vaddr,
-            end,
-            perm,
-            kind: VmaKind::Program,
-        })?;
+        space.add_vma(Vma::new(first.page_vaddr, end, perm, VmaKind::Program))?;
     }
     for page in &pages {
-        let frame = space.map_zeroed_page(page.page_vaddr)?;
-        page.write_to(file, frame.bytes_mut());
+        let mut bytes = [0u8; PAGE_SIZE];
+        page.write_to(file, &mut bytes);
+        space
+            .map_zeroed_page(page.page_vaddr)?
+            .write_bytes(0, &bytes);
     }
 
-    let guard = Vma {
-        start: stack_bottom - PAGE_SIZE,
-        end: stack_bottom,
-        perm: Perm::NONE,
-        kind: VmaKind::Guard,
-    };
+    let guard = Vma::new(
+        stack_bottom - PAGE_SIZE,
+        stack_bottom,
+        Perm::NONE,
+        VmaKind::Guard,
+    );
     space.add_vma(guard)?;
-    space.add_vma(Vma {
-        start: stack_bottom,
-        end: STACK_TOP,
-        perm: Perm::RW,
-        kind: VmaKind::Stack,
-    })?;
+    space.add_vma(Vma::new(stack_bottom, STACK_TOP, Perm::RW, VmaKind::Stack))?;
 
     let auxv = loader::auxv_for(&plan, PAGE_SIZE, 0, 0, HWCAP_IMAFDC, time::HZ as usize);
     let mut random = [0u8; 16];

@@ -35,7 +35,7 @@ const SYSTEM_FILES: [(&str, SystemFile); 4] = [
 ];
 
 /// Files under `/proc/<pid>`.
-const PID_FILES: [&str; 1] = ["status"];
+const PID_FILES: [&str; 2] = ["status", "maps"];
 
 enum Node {
     Root,
@@ -43,6 +43,7 @@ enum Node {
     System(SystemFile),
     PidDir(Pid),
     PidStatus(Pid),
+    PidMaps(Pid),
 }
 
 /// A node of procfs.
@@ -74,6 +75,7 @@ impl ProcNode {
             }
             Node::PidDir(pid) => (pid as u64) << 8,
             Node::PidStatus(pid) => ((pid as u64) << 8) | 1,
+            Node::PidMaps(pid) => ((pid as u64) << 8) | 2,
         }
     }
 
@@ -84,6 +86,7 @@ impl ProcNode {
             Node::System(SystemFile::Cpuinfo) => Ok(cpuinfo()),
             Node::System(SystemFile::Mounts) => Ok(mounts()),
             Node::PidStatus(pid) => status(&live(pid)?),
+            Node::PidMaps(pid) => Ok(maps(&live(pid)?)),
             _ => Err(Errno::EISDIR),
         }
     }
@@ -146,6 +149,26 @@ fn mounts() -> String {
     text
 }
 
+fn maps(process: &Arc<proc::Process>) -> String {
+    let mut text = String::new();
+    for region in &process.maps.lock().regions {
+        let p = region.perm;
+        let _ = writeln!(
+            text,
+            "{:08x}-{:08x} {}{}{}{} {:08x} 00:00 0 {}",
+            region.start,
+            region.end,
+            if p.read { 'r' } else { '-' },
+            if p.write { 'w' } else { '-' },
+            if p.exec { 'x' } else { '-' },
+            if region.shared { 's' } else { 'p' },
+            region.offset,
+            region.label
+        );
+    }
+    text
+}
+
 fn status(process: &Arc<proc::Process>) -> Result<String, Errno> {
     let inner = process.inner();
     let state = match inner.state {
@@ -176,6 +199,7 @@ fn status(process: &Arc<proc::Process>) -> Result<String, Errno> {
         creds.gid, creds.egid, creds.egid, creds.egid
     );
     let _ = writeln!(text, "FDSize:\t{}", process.files.lock().count());
+    let _ = writeln!(text, "VmRSS:\t{} kB", process.maps.lock().resident * 4);
     let _ = writeln!(text, "Threads:\t1");
     let _ = writeln!(
         text,
@@ -223,7 +247,7 @@ impl Inode for ProcNode {
             _ => (FileType::Regular, 0o444, 1),
         };
         let (uid, gid) = match self.0 {
-            Node::PidDir(pid) | Node::PidStatus(pid) => {
+            Node::PidDir(pid) | Node::PidStatus(pid) | Node::PidMaps(pid) => {
                 let creds = live(pid)?.inner().creds;
                 (creds.uid, creds.gid)
             }
@@ -281,6 +305,10 @@ impl Inode for ProcNode {
             (Node::PidDir(pid), "status") => {
                 live(*pid)?;
                 Ok(node(Node::PidStatus(*pid)))
+            }
+            (Node::PidDir(pid), "maps") => {
+                live(*pid)?;
+                Ok(node(Node::PidMaps(*pid)))
             }
             (Node::PidDir(_), _) => Err(Errno::ENOENT),
             _ => Err(Errno::ENOTDIR),

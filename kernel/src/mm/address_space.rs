@@ -1,18 +1,24 @@
-//! A process's address space (concepts M2, M4, P4): an Sv39 page table plus the list of
-//! regions (VMAs) that say what each part of user memory is and what it may do.
+//! A process's address space (concepts M2, M4, M5, M6, P4): an Sv39 page table plus the
+//! list of regions (VMAs) that say what each part of user memory is and what it may do.
 //!
 //! Invariants:
 //! - VMAs are page aligned, lie below `USER_TOP` and never overlap; they are kept sorted.
 //! - Every frame mapped into the user half is held here (`pages`, keyed by page address),
 //!   so dropping the address space releases its memory; the page table only mirrors it.
-//! - Copy-on-write (concept M4): `fork` shares every page with the child through an `Arc`
-//!   (the frame's reference count) and maps writable pages read-only in both. The first write
-//!   faults; if the frame is still shared it is copied, else it is simply made writable
-//!   again. A page is mapped writable only while its frame has a single owner.
-//! - A page is mapped only inside a VMA, with the VMA's permissions plus the U bit.
-//! - Stack and heap pages are allocated on first touch (demand-zero): by the page-fault
-//!   handler when user code touches them, or by `copy_in`/`copy_out` when the kernel does.
+//! - A page is mapped only inside a VMA, with the VMA's permissions plus the U bit — minus
+//!   write permission while a private page is shared copy-on-write.
+//! - Copy-on-write (M4): `fork` shares every page with the child through an `Arc` (the
+//!   frame's reference count). Private writable pages become read-only in both; the first
+//!   write faults, and the writer gets its own copy if the frame is still shared (else it is
+//!   simply made writable again). Pages of shared mappings (M6) stay shared and writable.
+//! - Demand paging: heap, stack and mmap pages are allocated on first touch (zero pages, or
+//!   read from the mapped file), by the fault handler when user code touches them or by
+//!   `copy_in`/`copy_out` when the kernel does.
+//! - Shared file mappings are written back to the file on `msync`, `munmap` and exit.
+//!   Lantern has no unified page cache yet: `read`/`write` on the file do not see a mapping's
+//!   changes before that write-back.
 
+use crate::fs::Inode;
 use abi::errno::Errno;
 use alloc::collections::BTreeMap;
 use alloc::sync::Arc;
@@ -76,25 +82,64 @@ pub enum VmaKind {
     Stack,
     /// An unmapped page below the stack: touching it is a stack overflow.
     Guard,
+    /// Anonymous memory from `mmap`.
+    Anonymous,
+    /// A file mapped with `mmap`.
+    File,
+}
+
+/// The file behind a file mapping: `start` maps `offset` of `inode`.
+#[derive(Clone)]
+pub struct FileBacking {
+    pub inode: Arc<dyn Inode>,
+    pub offset: u64,
 }
 
 /// A virtual memory area: `[start, end)` with one permission and kind.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone)]
 pub struct Vma {
     pub start: usize,
     pub end: usize,
     pub perm: Perm,
     pub kind: VmaKind,
+    /// MAP_SHARED: writes are seen by every process mapping it (and reach the file).
+    pub shared: bool,
+    pub file: Option<FileBacking>,
 }
 
 impl Vma {
-    fn demand_zero(&self) -> bool {
-        matches!(self.kind, VmaKind::Heap | VmaKind::Stack)
+    /// A private region without a file.
+    pub fn new(start: usize, end: usize, perm: Perm, kind: VmaKind) -> Vma {
+        Vma {
+            start,
+            end,
+            perm,
+            kind,
+            shared: false,
+            file: None,
+        }
+    }
+
+    fn demand_paged(&self) -> bool {
+        matches!(
+            self.kind,
+            VmaKind::Heap | VmaKind::Stack | VmaKind::Anonymous | VmaKind::File
+        )
+    }
+
+    /// The part of this region from `at` on (its file offset moves along).
+    fn tail_from(&self, at: usize) -> Vma {
+        let mut tail = self.clone();
+        if let Some(file) = &mut tail.file {
+            file.offset += (at - self.start) as u64;
+        }
+        tail.start = at;
+        tail
     }
 }
 
-/// A user page: its frame (shared with other address spaces after fork) and whether it is
-/// mapped writable right now.
+/// A user page: its frame (shared with other address spaces after fork, or for shared
+/// mappings) and whether it is mapped writable right now.
 struct Page {
     frame: Arc<Frame>,
     writable: bool,
@@ -105,6 +150,23 @@ pub struct AddressSpace {
     table: PageTable,
     vmas: Vec<Vma>,
     pages: BTreeMap<usize, Page>,
+    /// Bumped whenever the list of regions changes (so `/proc` can republish it).
+    layout_generation: u64,
+}
+
+/// Makes the page table map `page` to `pa` with `flags` — or not at all when `flags` allow
+/// no access (PROT_NONE: the frame stays in the address space, unmapped, so any touch
+/// faults).
+fn set_pte(table: &mut PageTable, page: usize, pa: usize, flags: PteFlags) -> Result<(), Errno> {
+    let accessible = flags.contains(PteFlags::R) || flags.contains(PteFlags::X);
+    let mapped = table.translate(page).is_some();
+    match (accessible, mapped) {
+        (false, true) => table.unmap(page).map(|_| ()),
+        (false, false) => Ok(()),
+        (true, true) => table.protect(page, flags),
+        (true, false) => table.map(page, pa, PageSize::Size4K, flags),
+    }
+    .map_err(|_| Errno::ENOMEM)
 }
 
 fn page_of(addr: usize) -> usize {
@@ -119,23 +181,60 @@ impl AddressSpace {
             table,
             vmas: Vec::new(),
             pages: BTreeMap::new(),
+            layout_generation: 0,
         })
     }
 
+    fn vma_index(&self, addr: usize) -> Option<usize> {
+        let at = self.vmas.partition_point(|v| v.end <= addr);
+        (at < self.vmas.len() && self.vmas[at].start <= addr).then_some(at)
+    }
+
+    /// The region containing `addr`.
+    pub fn find_vma(&self, addr: usize) -> Option<&Vma> {
+        self.vma_index(addr).map(|i| &self.vmas[i])
+    }
+
+    /// Every region, in address order.
+    pub fn vmas(&self) -> &[Vma] {
+        &self.vmas
+    }
+
+    /// Pages present in memory (the resident set).
+    pub fn resident_pages(&self) -> usize {
+        self.pages.len()
+    }
+
+    /// Changes whenever the list of regions changes.
+    pub fn layout_generation(&self) -> u64 {
+        self.layout_generation
+    }
+
     /// A copy of this space for a child process (fork): the same regions and the same
-    /// frames, shared copy-on-write: writable pages become read-only in both spaces until
-    /// one of them writes.
+    /// frames. Private writable pages become copy-on-write in both spaces; pages of shared
+    /// mappings stay shared and writable.
     pub fn duplicate(&mut self) -> Result<AddressSpace, Errno> {
         let mut copy = AddressSpace::new()?;
         copy.vmas = self.vmas.clone();
         let mut made_read_only = false;
         for (&page, entry) in self.pages.iter_mut() {
-            let perm = self.vmas[self.vmas.partition_point(|v| v.end <= page)].perm;
-            let flags = Perm { write: false, ..perm }.pte_flags();
-            copy.table.map(page, entry.frame.pa(), PageSize::Size4K, flags).map_err(|_| Errno::ENOMEM)?;
-            copy.pages.insert(page, Page { frame: entry.frame.clone(), writable: false });
-            if entry.writable {
-                self.table.protect(page, flags).map_err(|_| Errno::ENOMEM)?;
+            let vma = &self.vmas[self.vmas.partition_point(|v| v.end <= page)];
+            let writable = vma.shared && vma.perm.write;
+            let flags = Perm {
+                write: writable,
+                ..vma.perm
+            }
+            .pte_flags();
+            set_pte(&mut copy.table, page, entry.frame.pa(), flags)?;
+            copy.pages.insert(
+                page,
+                Page {
+                    frame: entry.frame.clone(),
+                    writable,
+                },
+            );
+            if entry.writable && !writable {
+                set_pte(&mut self.table, page, entry.frame.pa(), flags)?;
                 entry.writable = false;
                 made_read_only = true;
             }
@@ -157,66 +256,116 @@ impl AddressSpace {
         }
         let at = self.vmas.partition_point(|v| v.start < vma.start);
         self.vmas.insert(at, vma);
+        self.layout_generation += 1;
         Ok(())
     }
 
-    fn overlaps(&self, start: usize, end: usize, except: Option<usize>) -> bool {
+    /// Whether `[start, end)` overlaps a region (other than the one starting at `except`).
+    pub fn overlaps(&self, start: usize, end: usize, except: Option<usize>) -> bool {
         self.vmas
             .iter()
             .any(|v| Some(v.start) != except && v.start < end && start < v.end)
     }
 
-    /// The region containing `addr`.
-    pub fn find_vma(&self, addr: usize) -> Option<&Vma> {
-        let at = self.vmas.partition_point(|v| v.end <= addr);
-        self.vmas.get(at).filter(|v| v.start <= addr)
+    /// The highest free, page-aligned gap of `len` bytes ending at or below `top`.
+    pub fn find_free(&self, len: usize, top: usize) -> Option<usize> {
+        let mut ceiling = top;
+        for vma in self.vmas.iter().rev() {
+            if vma.start >= ceiling {
+                continue;
+            }
+            if vma.end <= ceiling && ceiling - vma.end >= len {
+                return Some(ceiling - len);
+            }
+            ceiling = ceiling.min(vma.start);
+        }
+        (ceiling >= len + PAGE_SIZE).then(|| ceiling - len)
+    }
+
+    fn map_frame(&mut self, page: usize, frame: Frame, vma: &Vma) -> Result<(), Errno> {
+        self.table
+            .map(page, frame.pa(), PageSize::Size4K, vma.perm.pte_flags())
+            .map_err(|_| Errno::ENOMEM)?;
+        self.pages.insert(
+            page,
+            Page {
+                frame: Arc::new(frame),
+                writable: vma.perm.write,
+            },
+        );
+        Ok(())
     }
 
     /// Backs the page at `page` (inside a VMA) with a new zeroed frame and maps it with the
     /// VMA's permissions; returns the frame so the caller can fill it.
-    pub fn map_zeroed_page(&mut self, page: usize) -> Result<&mut Frame, Errno> {
-        let vma = *self.find_vma(page).ok_or(Errno::EFAULT)?;
-        if !page.is_multiple_of(PAGE_SIZE) || vma.kind == VmaKind::Guard {
+    pub fn map_zeroed_page(&mut self, page: usize) -> Result<&Frame, Errno> {
+        let vma = self.find_vma(page).ok_or(Errno::EFAULT)?.clone();
+        if !page.is_multiple_of(PAGE_SIZE)
+            || vma.kind == VmaKind::Guard
+            || self.pages.contains_key(&page)
+        {
             return Err(Errno::EINVAL);
         }
         let frame = Frame::alloc_zeroed().map_err(|_| Errno::ENOMEM)?;
-        self.table
-            .map(page, frame.pa(), PageSize::Size4K, vma.perm.pte_flags())
-            .map_err(|_| Errno::ENOMEM)?;
-        let entry = self.pages.entry(page).or_insert(Page { frame: Arc::new(frame), writable: vma.perm.write });
-        Arc::get_mut(&mut entry.frame).ok_or(Errno::EFAULT)
+        self.map_frame(page, frame, &vma)?;
+        Ok(&self.pages[&page].frame)
+    }
+
+    /// Brings in a page of a demand-paged region: zeros, or the mapped file's bytes.
+    fn page_in(&mut self, page: usize, vma: &Vma) -> Result<(), Errno> {
+        let frame = Frame::alloc_zeroed().map_err(|_| Errno::ENOMEM)?;
+        if let Some(file) = &vma.file {
+            let mut bytes = [0u8; PAGE_SIZE];
+            let offset = file.offset + (page - vma.start) as u64;
+            let mut done = 0;
+            while done < PAGE_SIZE {
+                let count = file
+                    .inode
+                    .read_at(offset + done as u64, &mut bytes[done..])?;
+                if count == 0 {
+                    break;
+                }
+                done += count;
+            }
+            frame.write_bytes(0, &bytes[..done]);
+        }
+        self.map_frame(page, frame, vma)
     }
 
     /// A user page fault at `addr`: a write to a copy-on-write page gets its own copy; a
-    /// touch of a demand-zero page not there yet gets a zero page. `Err(EFAULT)` means the
+    /// touch of a demand-paged page not there yet brings it in. `Err(EFAULT)` means the
     /// access is invalid (the process gets SIGSEGV); `ENOMEM` that memory ran out.
     pub fn handle_fault(&mut self, addr: usize, access: Access) -> Result<(), Errno> {
         let page = page_of(addr);
-        let vma = *self.find_vma(addr).ok_or(Errno::EFAULT)?;
+        let vma = self.find_vma(addr).ok_or(Errno::EFAULT)?.clone();
         if !vma.perm.allows(access) {
             return Err(Errno::EFAULT);
         }
         match self.pages.get(&page) {
-            Some(entry) if access == Access::Write && !entry.writable => self.break_cow(page, vma),
+            Some(entry) if access == Access::Write && !entry.writable => self.break_cow(page, &vma),
             Some(_) => Err(Errno::EFAULT),
-            None if vma.demand_zero() => self.map_zeroed_page(page).map(|_| ()),
+            None if vma.demand_paged() => self.page_in(page, &vma),
             None => Err(Errno::EFAULT),
         }
     }
 
     /// Gives `page` (mapped read-only for copy-on-write) a frame of its own and maps it
     /// writable.
-    fn break_cow(&mut self, page: usize, vma: Vma) -> Result<(), Errno> {
+    fn break_cow(&mut self, page: usize, vma: &Vma) -> Result<(), Errno> {
         let entry = self.pages.get_mut(&page).ok_or(Errno::EFAULT)?;
-        if Arc::strong_count(&entry.frame) > 1 {
-            let mut copy = Frame::alloc().map_err(|_| Errno::ENOMEM)?;
-            copy.bytes_mut().copy_from_slice(entry.frame.bytes());
+        if Arc::strong_count(&entry.frame) > 1 && !vma.shared {
+            let copy = Frame::alloc().map_err(|_| Errno::ENOMEM)?;
+            let mut bytes = [0u8; PAGE_SIZE];
+            entry.frame.read_bytes(0, &mut bytes);
+            copy.write_bytes(0, &bytes);
             entry.frame = Arc::new(copy);
         }
         entry.writable = true;
         let pa = entry.frame.pa();
         self.table.unmap(page).map_err(|_| Errno::EFAULT)?;
-        self.table.map(page, pa, PageSize::Size4K, vma.perm.pte_flags()).map_err(|_| Errno::ENOMEM)?;
+        self.table
+            .map(page, pa, PageSize::Size4K, vma.perm.pte_flags())
+            .map_err(|_| Errno::ENOMEM)?;
         hal::cpu::flush_tlb_page(page, 0);
         Ok(())
     }
@@ -236,32 +385,139 @@ impl AddressSpace {
             .iter()
             .position(|v| v.kind == VmaKind::Heap && v.start == start);
         match index {
-            None if new_end > start => self.add_vma(Vma {
-                start,
-                end: new_end,
-                perm: Perm::RW,
-                kind: VmaKind::Heap,
-            }),
+            None if new_end > start => {
+                self.add_vma(Vma::new(start, new_end, Perm::RW, VmaKind::Heap))
+            }
             None => Ok(()),
             Some(index) => {
                 let old_end = self.vmas[index].end;
                 if new_end > old_end && self.overlaps(old_end, new_end, Some(start)) {
                     return Err(Errno::ENOMEM);
                 }
-                for page in (new_end..old_end).step_by(PAGE_SIZE) {
-                    if self.pages.remove(&page).is_some() {
-                        let _ = self.table.unmap(page);
-                        hal::cpu::flush_tlb_page(page, 0);
-                    }
-                }
-                if new_end <= start {
-                    self.vmas.remove(index);
+                if new_end < old_end {
+                    self.unmap_range(new_end.max(start), old_end);
                 } else {
                     self.vmas[index].end = new_end;
+                    self.layout_generation += 1;
                 }
                 Ok(())
             }
         }
+    }
+
+    /// Splits the region containing `addr` so that a region boundary falls at `addr`.
+    fn split_at(&mut self, addr: usize) {
+        if let Some(index) = self.vma_index(addr)
+            && self.vmas[index].start < addr
+        {
+            let tail = self.vmas[index].tail_from(addr);
+            self.vmas[index].end = addr;
+            self.vmas.insert(index + 1, tail);
+            self.layout_generation += 1;
+        }
+    }
+
+    /// Writes the pages of shared file mappings in `[start, end)` back to their files.
+    pub fn write_back(&self, start: usize, end: usize) -> Result<(), Errno> {
+        for vma in self
+            .vmas
+            .iter()
+            .filter(|v| v.shared && v.perm.write && v.start < end && start < v.end)
+        {
+            let Some(file) = &vma.file else { continue };
+            let size = file.inode.metadata()?.size;
+            for (&page, entry) in self.pages.range(vma.start.max(start)..vma.end.min(end)) {
+                let offset = file.offset + (page - vma.start) as u64;
+                if offset >= size {
+                    continue;
+                }
+                let len = (size - offset).min(PAGE_SIZE as u64) as usize;
+                let mut bytes = [0u8; PAGE_SIZE];
+                entry.frame.read_bytes(0, &mut bytes[..len]);
+                file.inode.write_at(offset, &bytes[..len])?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Removes every mapping in `[start, end)` (page aligned), splitting regions that
+    /// straddle the edges; shared file pages are written back first.
+    pub fn unmap_range(&mut self, start: usize, end: usize) {
+        let _ = self.write_back(start, end);
+        self.split_at(start);
+        self.split_at(end);
+        self.vmas.retain(|v| !(start <= v.start && v.end <= end));
+        self.layout_generation += 1;
+        let pages: Vec<usize> = self.pages.range(start..end).map(|(&p, _)| p).collect();
+        for page in &pages {
+            self.pages.remove(page);
+            let _ = self.table.unmap(*page);
+        }
+        if !pages.is_empty() {
+            hal::cpu::flush_tlb_asid(0);
+        }
+    }
+
+    /// Gives `[start, end)` the permissions `perm` (mprotect). `ENOMEM` if part of the range
+    /// is not mapped.
+    pub fn protect_range(&mut self, start: usize, end: usize, perm: Perm) -> Result<(), Errno> {
+        let mut cursor = start;
+        while cursor < end {
+            let vma = self.find_vma(cursor).ok_or(Errno::ENOMEM)?;
+            if vma.kind == VmaKind::Guard {
+                return Err(Errno::ENOMEM);
+            }
+            cursor = vma.end;
+        }
+        self.split_at(start);
+        self.split_at(end);
+        for vma in self
+            .vmas
+            .iter_mut()
+            .filter(|v| start <= v.start && v.end <= end)
+        {
+            vma.perm = perm;
+        }
+        self.layout_generation += 1;
+        let shared_ranges: Vec<(usize, usize)> = self
+            .vmas
+            .iter()
+            .filter(|v| v.shared)
+            .map(|v| (v.start, v.end))
+            .collect();
+        for (&page, entry) in self.pages.range_mut(start..end) {
+            let shared = shared_ranges.iter().any(|&(s, e)| s <= page && page < e);
+            let writable = perm.write && (shared || Arc::strong_count(&entry.frame) == 1);
+            entry.writable = writable;
+            let flags = Perm {
+                write: writable,
+                ..perm
+            }
+            .pte_flags();
+            set_pte(&mut self.table, page, entry.frame.pa(), flags)?;
+        }
+        hal::cpu::flush_tlb_asid(0);
+        Ok(())
+    }
+
+    /// Drops the private pages of `[start, end)` (madvise DONTNEED): the next touch brings
+    /// in zeros (or the file's bytes) again.
+    pub fn discard_range(&mut self, start: usize, end: usize) -> Result<(), Errno> {
+        let private: Vec<usize> = self
+            .pages
+            .range(start..end)
+            .map(|(&p, _)| p)
+            .filter(|&p| {
+                self.find_vma(p)
+                    .is_some_and(|v| !v.shared && v.demand_paged())
+            })
+            .collect();
+        for page in &private {
+            self.pages.remove(page);
+            let _ = self.table.unmap(*page);
+        }
+        hal::cpu::flush_tlb_asid(0);
+        Ok(())
     }
 
     /// Checks that all of `[addr, addr + len)` may be accessed (`access`) by the kernel on
@@ -271,7 +527,8 @@ impl AddressSpace {
     }
 
     /// Checks that all of `[addr, addr + len)` lies in regions that allow `access`,
-    /// bringing in demand-zero pages that are not there yet.
+    /// bringing in demand-paged pages that are not there yet and breaking copy-on-write
+    /// sharing for writes.
     fn prepare_range(&mut self, addr: usize, len: usize, access: Access) -> Result<(), Errno> {
         if len == 0 {
             return Ok(());
@@ -282,16 +539,16 @@ impl AddressSpace {
         }
         let mut page = page_of(addr);
         while page < end {
-            let vma = *self.find_vma(page).ok_or(Errno::EFAULT)?;
+            let vma = self.find_vma(page).ok_or(Errno::EFAULT)?.clone();
             if !vma.perm.allows(access) {
                 return Err(Errno::EFAULT);
             }
             match self.pages.get(&page) {
-                Some(entry) if access == Access::Write && !entry.writable => self.break_cow(page, vma)?,
-                Some(_) => {}
-                None if vma.demand_zero() => {
-                    self.map_zeroed_page(page)?;
+                Some(entry) if access == Access::Write && !entry.writable => {
+                    self.break_cow(page, &vma)?
                 }
+                Some(_) => {}
+                None if vma.demand_paged() => self.page_in(page, &vma)?,
                 None => return Err(Errno::EFAULT),
             }
             page += PAGE_SIZE;
@@ -308,8 +565,9 @@ impl AddressSpace {
             let at = addr + done;
             let offset = at % PAGE_SIZE;
             let chunk = (PAGE_SIZE - offset).min(buf.len() - done);
-            let frame = &self.pages[&page_of(at)].frame;
-            buf[done..done + chunk].copy_from_slice(&frame.bytes()[offset..offset + chunk]);
+            self.pages[&page_of(at)]
+                .frame
+                .read_bytes(offset, &mut buf[done..done + chunk]);
             done += chunk;
         }
         Ok(())
@@ -324,9 +582,9 @@ impl AddressSpace {
             let at = addr + done;
             let offset = at % PAGE_SIZE;
             let chunk = (PAGE_SIZE - offset).min(data.len() - done);
-            let entry = self.pages.get_mut(&page_of(at)).ok_or(Errno::EFAULT)?;
-            let frame = Arc::get_mut(&mut entry.frame).ok_or(Errno::EFAULT)?;
-            frame.bytes_mut()[offset..offset + chunk].copy_from_slice(&data[done..done + chunk]);
+            self.pages[&page_of(at)]
+                .frame
+                .write_bytes(offset, &data[done..done + chunk]);
             done += chunk;
         }
         Ok(())
@@ -335,6 +593,7 @@ impl AddressSpace {
 
 impl Drop for AddressSpace {
     fn drop(&mut self) {
+        let _ = self.write_back(0, USER_TOP);
         // The hart may still have this table loaded: move it to the kernel table first, so
         // the root frame is not freed while in use.
         hal::paging::activate_kernel_space();

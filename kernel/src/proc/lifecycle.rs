@@ -100,7 +100,7 @@ pub fn thread_main() -> ! {
         .expect("the user state is handed over once");
     let status = user::run(&me, &mut state);
     drop(state);
-    exit(&me, status)
+    exit(me, status)
 }
 
 /// `fork`: a child with a copy of the caller's memory (shared copy-on-write) and registers,
@@ -179,8 +179,9 @@ pub fn exec(
 }
 
 /// Ends the calling process with wait status `status`: it becomes a zombie, its children go
-/// to init, its parent is woken. Never returns.
-pub fn exit(me: &Arc<Process>, status: i32) -> ! {
+/// to init, its parent is woken. Never returns. Takes the caller's reference: this thread's
+/// stack is never unwound, so a reference left on it would keep the process alive forever.
+pub fn exit(me: Arc<Process>, status: i32) -> ! {
     if me.pid == INIT_PID {
         init_exited(status);
     }
@@ -202,7 +203,10 @@ pub fn exit(me: &Arc<Process>, status: i32) -> ! {
     let parent = {
         let mut inner = me.inner();
         inner.exit_status = status;
-        inner.acct.finish_ns = Some(time::monotonic_ns());
+        // Charge the final stint now, so a parent that reaps at once sees all of it.
+        let now = time::monotonic_ns();
+        inner.acct.cpu_ns += now.saturating_sub(inner.acct.running_since_ns);
+        inner.acct.finish_ns = Some(now);
         me.set_state(&mut inner, State::Zombie);
         inner.parent
     };
@@ -212,6 +216,9 @@ pub fn exit(me: &Arc<Process>, status: i32) -> ! {
     if let Some(parent) = lookup(parent) {
         parent.child_exit.wake_all();
     }
+    // The table (until the parent reaps) and this hart's scheduler (until the switch below
+    // completes) still hold the process, so its stack outlives the switch.
+    drop(me);
     hal::context::yield_now();
     unreachable!("a zombie never runs again");
 }

@@ -144,6 +144,59 @@ pub struct UserState {
     pub brk: usize,
 }
 
+/// One region as `/proc/<pid>/maps` shows it.
+#[derive(Clone, Debug)]
+pub struct MapEntry {
+    pub start: usize,
+    pub end: usize,
+    pub perm: crate::mm::Perm,
+    pub shared: bool,
+    pub offset: u64,
+    pub label: &'static str,
+}
+
+/// A published copy of a process's memory layout.
+#[derive(Clone, Debug, Default)]
+pub struct MemoryMap {
+    pub generation: u64,
+    pub regions: Vec<MapEntry>,
+    /// Resident pages.
+    pub resident: usize,
+}
+
+impl UserState {
+    /// Publishes the resident size, and the layout for `/proc` if it changed.
+    pub fn publish(&self, process: &Process) {
+        let mut maps = process.maps.lock();
+        maps.resident = self.space.resident_pages();
+        let generation = self.space.layout_generation();
+        if maps.generation == generation && !maps.regions.is_empty() {
+            return;
+        }
+        maps.generation = generation;
+        maps.regions = self
+            .space
+            .vmas()
+            .iter()
+            .map(|vma| MapEntry {
+                start: vma.start,
+                end: vma.end,
+                perm: vma.perm,
+                shared: vma.shared,
+                offset: vma.file.as_ref().map_or(0, |f| f.offset),
+                label: match vma.kind {
+                    crate::mm::VmaKind::Program => "[program]",
+                    crate::mm::VmaKind::Heap => "[heap]",
+                    crate::mm::VmaKind::Stack => "[stack]",
+                    crate::mm::VmaKind::Guard => "[guard]",
+                    crate::mm::VmaKind::Anonymous => "",
+                    crate::mm::VmaKind::File => "[file]",
+                },
+            })
+            .collect();
+    }
+}
+
 /// A process control block (concept P1).
 pub struct Process {
     pub pid: Pid,
@@ -165,6 +218,9 @@ pub struct Process {
     pub cwd: SpinLock<Arc<dyn Inode>>,
     /// File mode creation mask.
     pub umask: AtomicU32,
+    /// The memory map as `/proc/<pid>/maps` shows it, republished by the process's own
+    /// thread when its regions change (the address space itself is private to that thread).
+    pub maps: SpinLock<MemoryMap>,
     /// The user half, handed to the thread the first time it runs.
     start: SpinLock<Option<UserState>>,
 }
@@ -283,6 +339,7 @@ pub fn create(setup: Setup) -> Result<Arc<Process>, abi::errno::Errno> {
         files: SpinLock::new("fd-table", files),
         cwd: SpinLock::new("cwd", cwd),
         umask: AtomicU32::new(umask),
+        maps: SpinLock::new("maps", MemoryMap::default()),
         start: SpinLock::new("proc-start", Some(user)),
     });
     table.processes.insert(pid, process.clone());

@@ -191,7 +191,12 @@ fn run_process(hart: usize, process: &Arc<Process>) {
     HART_BUSY_NS[hart].fetch_add(now - start, Ordering::Relaxed);
     let requeue = {
         let mut inner = process.inner();
-        inner.acct.cpu_ns += now - start;
+        // A zombie charged its stint up to its exit itself (see `lifecycle::exit`).
+        let since = match (inner.state, inner.acct.finish_ns) {
+            (State::Zombie, Some(finish)) => finish.max(start),
+            _ => start,
+        };
+        inner.acct.cpu_ns += now.saturating_sub(since);
         inner.requeue.take()
     };
     if let Some(reason) = requeue {

@@ -19,6 +19,7 @@ use hal::trap::{Access, Trap};
 
 /// Runs the process until it exits or is killed; returns its wait status.
 pub fn run(me: &Arc<Process>, user: &mut UserState) -> i32 {
+    let mut published = None;
     loop {
         let pending = me.pending_signals();
         if pending != 0 {
@@ -27,6 +28,11 @@ pub fn run(me: &Arc<Process>, user: &mut UserState) -> i32 {
         if me.need_resched.load(Ordering::Relaxed) {
             sched::yield_current(me, true);
             continue;
+        }
+        let layout = (user.space.layout_generation(), user.space.resident_pages());
+        if published != Some(layout) {
+            user.publish(me);
+            published = Some(layout);
         }
         user.space.activate();
         let entered = time::monotonic_ns();

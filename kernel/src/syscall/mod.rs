@@ -4,6 +4,7 @@
 
 mod fs;
 mod log;
+mod mm;
 mod process;
 mod time;
 
@@ -27,7 +28,7 @@ pub fn dispatch(
     number: usize,
     args: [usize; 6],
 ) -> Outcome {
-    let [a0, a1, a2, a3, a4, _] = args;
+    let [a0, a1, a2, a3, a4, a5] = args;
     let fd = a0;
     let result = match number {
         nr::READ => fs::read(me, user, fd, a1, a2),
@@ -71,6 +72,11 @@ pub fn dispatch(
         nr::GETPPID => Ok(me.inner().parent),
         nr::SET_TID_ADDRESS => process::set_tid_address(me, a0),
         nr::BRK => Ok(process::brk(user, a0)),
+        nr::MMAP => mm::mmap(me, user, a0, a1, a2, a3, a4, a5),
+        nr::MUNMAP => mm::munmap(user, a0, a1),
+        nr::MPROTECT => mm::mprotect(user, a0, a1, a2),
+        nr::MSYNC => mm::msync(user, a0, a1, a2),
+        nr::MADVISE => mm::madvise(user, a0, a1, a2),
         nr::SCHED_YIELD => process::sched_yield(me),
         nr::UNAME => process::uname(user, a0),
         nr::GETUID => Ok(me.inner().creds.uid as usize),

@@ -55,3 +55,19 @@ pub fn illegal_instruction() {
     // nothing has changed.
     unsafe { asm!("unimp", options(nomem, nostack)) };
 }
+
+/// Stores `value` at `addr` with a single `sd`. For tests: with an address the program may
+/// not write (read-only or unmapped pages) the store faults and Linux sends `SIGSEGV`.
+pub fn write_volatile_at(addr: usize, value: u64) {
+    // SAFETY: tests use this only on addresses they own and expect to fault (protected or
+    // unmapped mappings of their own), or on their own mappings, which Rust code does not
+    // reference at the time; the store changes only those 8 bytes.
+    unsafe {
+        asm!(
+            "sd {value}, 0({addr})",
+            addr = in(reg) addr,
+            value = in(reg) value,
+            options(nostack, preserves_flags),
+        );
+    }
+}

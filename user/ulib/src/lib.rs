@@ -37,6 +37,7 @@ pub mod env;
 pub mod hazard;
 pub mod heap;
 pub mod io;
+pub mod mm;
 mod panic;
 pub mod process;
 pub mod raw;
