@@ -1,9 +1,14 @@
-//! Scheduling policy (concepts S1, S5): which ready task runs next, on which hart, and when
+//! Scheduling policy (concepts S1, S2, S5): which ready task runs next, on which hart, and when
 //! the running one should be preempted.
 //!
 //! The kernel drives a [`Scheduler`] with task ids; it never looks inside the policy. The
-//! host simulator drives the very same trait objects with simulated ticks. Policies are
-//! plain data structures: no locks, no time source, no hardware — the caller passes `now`.
+//! host simulator (`tools/sim`) drives the very same trait objects with simulated ticks.
+//! Policies are plain data structures: no locks, no time source, no hardware, no floating
+//! point (the kernel does not save FP registers) — the caller passes `now`.
+//!
+//! Every policy is a small [`Policy`] (how to rank tasks, when to preempt) run on the shared
+//! per-hart machinery [`RunQueues`] (placement, affinity, stealing, CPU accounting). Pick one
+//! at run time with [`by_name`]; [`POLICY_NAMES`] lists them.
 //!
 //! Invariants every policy keeps:
 //! - a task is queued at most once, and only on a hart its affinity mask allows;
@@ -14,9 +19,28 @@
 
 extern crate alloc;
 
+mod fifo;
+mod lottery;
+mod mlfq;
+mod priority;
+mod random;
 mod round_robin;
+mod run_queues;
+mod shortest_first;
+mod virtual_time;
 
+pub use fifo::Fifo;
+pub use lottery::Lottery;
+pub use mlfq::{Mlfq, MlfqConfig, MlfqState};
+pub use priority::Priority;
 pub use round_robin::RoundRobin;
+pub use run_queues::{Policy, RunQueues, Task};
+pub use shortest_first::ShortestFirst;
+pub use virtual_time::{VirtualTime, nice_weight};
+
+use alloc::boxed::Box;
+use alloc::vec::Vec;
+use core::fmt;
 
 /// A task as the kernel names it (a thread id).
 pub type TaskId = usize;
@@ -47,9 +71,34 @@ pub enum ReadyReason {
     Preempted,
 }
 
+/// What a task tells the scheduler about itself (`nice`, `sched_setparam`-style calls). The
+/// kernel keeps the task's copy: a freshly chosen policy knows nothing until told again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TaskParams {
+    /// Niceness, -20 (most favoured) ..= 19; values outside are clamped. Static and dynamic
+    /// priority run the lowest first; the fair policy weighs tasks by it.
+    pub nice: i8,
+    /// Lottery and stride tickets: the task's share is its tickets over all tickets (0 counts
+    /// as 1).
+    pub tickets: u32,
+    /// Declared expected run time (SJF, STCF). `None`: unknown, so it ranks after every task
+    /// that declared one.
+    pub expected: Option<Ticks>,
+}
+
+impl Default for TaskParams {
+    fn default() -> TaskParams {
+        TaskParams {
+            nice: 0,
+            tickets: 100,
+            expected: None,
+        }
+    }
+}
+
 /// A scheduling policy over per-hart run queues.
 pub trait Scheduler: Send {
-    /// Short name, as `/proc` and the simulator print it.
+    /// Short name, as `/proc` and the simulator print it (one of [`POLICY_NAMES`]).
     fn name(&self) -> &'static str;
     /// `task` is ready to run.
     fn enqueue(&mut self, task: ReadyTask, reason: ReadyReason, now: Ticks);
@@ -69,4 +118,90 @@ pub trait Scheduler: Send {
     fn is_empty(&self) -> bool {
         self.len() == 0
     }
+    /// Sets what `task` declared about itself (before or after it is first enqueued).
+    fn set_params(&mut self, _task: TaskId, _params: TaskParams) {}
+    /// `task` left the CPU by blocking (I/O, sleep, wait) after running `ran` ticks since it
+    /// was picked. MLFQ charges this to the task's allotment (rule 4), so that blocking just
+    /// before the allotment ends does not keep a task at the top.
+    fn blocked(&mut self, _task: TaskId, _ran: Ticks, _now: Ticks) {}
+    /// `task` is gone: the policy forgets it (and dequeues it if it was queued).
+    fn exited(&mut self, _task: TaskId) {}
+    /// Writes what the policy knows of `task` (`cpu=12 level=1 ...`) for `/proc` and traces.
+    fn describe(&self, _task: TaskId, _out: &mut dyn fmt::Write) -> fmt::Result {
+        Ok(())
+    }
+    /// Empties every queue and returns the tasks that were queued, hart by hart in queue
+    /// order: switching policy moves them into the new one.
+    fn drain(&mut self) -> Vec<ReadyTask>;
 }
+
+/// The policies [`by_name`] knows.
+pub const POLICY_NAMES: &[&str] = &[
+    "fifo",
+    "sjf",
+    "stcf",
+    "rr",
+    "prio",
+    "prio-aging",
+    "mlfq",
+    "lottery",
+    "stride",
+    "fair",
+];
+
+/// Tunables for [`by_name`]; each policy reads the ones it uses.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PolicyConfig {
+    /// Time slice: rr, prio and prio-aging (when preemptive), lottery (one draw per
+    /// quantum), stride and fair (the least a task runs before a fairer one replaces it).
+    pub quantum: Ticks,
+    /// prio and prio-aging: whether a more important task takes the CPU from a running one
+    /// (and equals share it quantum by quantum). Other policies are one or the other by
+    /// definition: fifo and sjf never preempt; stcf, rr, mlfq, lottery, stride and fair do.
+    pub preemptive: bool,
+    /// prio-aging: a waiting task gains one priority level per this many ticks waited.
+    pub aging_interval: Ticks,
+    /// mlfq's levels, quanta, allotments and boost.
+    pub mlfq: MlfqConfig,
+    /// lottery: seed of its pseudo-random draws (same seed, same schedule).
+    pub seed: u64,
+}
+
+impl Default for PolicyConfig {
+    fn default() -> PolicyConfig {
+        PolicyConfig {
+            quantum: 1,
+            preemptive: true,
+            aging_interval: 10,
+            mlfq: MlfqConfig::default(),
+            seed: 1,
+        }
+    }
+}
+
+/// The policy called `name` (one of [`POLICY_NAMES`]) for `harts` harts, or `None` for an
+/// unknown name.
+pub fn by_name(name: &str, harts: usize, config: &PolicyConfig) -> Option<Box<dyn Scheduler>> {
+    let quantum = config.quantum;
+    Some(match name {
+        "fifo" => Box::new(Fifo::new(harts)),
+        "sjf" => Box::new(ShortestFirst::new(harts, false)),
+        "stcf" => Box::new(ShortestFirst::new(harts, true)),
+        "rr" => Box::new(RoundRobin::new(harts, quantum)),
+        "prio" => Box::new(Priority::new(harts, quantum, config.preemptive, None)),
+        "prio-aging" => Box::new(Priority::new(
+            harts,
+            quantum,
+            config.preemptive,
+            Some(config.aging_interval),
+        )),
+        "mlfq" => Box::new(Mlfq::new(harts, &config.mlfq)),
+        "lottery" => Box::new(Lottery::new(harts, quantum, config.seed)),
+        "stride" => Box::new(VirtualTime::stride(harts, quantum)),
+        "fair" => Box::new(VirtualTime::fair(harts, quantum)),
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests;

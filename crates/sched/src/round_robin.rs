@@ -1,100 +1,48 @@
-//! Round robin (concept S1): each hart has a FIFO run queue; a task runs for at most one
-//! quantum, then goes to the back. An idle hart steals from the back of the longest queue
-//! it is allowed to take from (load balancing, S5). New tasks go to the shortest allowed
-//! queue; woken and preempted ones go back to the hart they last ran on.
+//! Round robin (concept S1): a task runs for at most one quantum, then goes to the back of
+//! its hart's queue; tasks run in the order they became ready (OSTEP 7.7: short quanta give
+//! good response time, poor turnaround). Placement, stealing (from the back of the longest
+//! queue) and affinity are the shared [`RunQueues`] machinery (S5).
 
-use crate::{ReadyReason, ReadyTask, Scheduler, TaskId, Ticks};
-use alloc::collections::VecDeque;
-use alloc::vec::Vec;
+use crate::{Policy, RunQueues, Task, Ticks};
 
 /// Round robin with a fixed quantum.
 pub struct RoundRobin {
-    queues: Vec<VecDeque<ReadyTask>>,
     quantum: Ticks,
 }
 
 impl RoundRobin {
     /// A scheduler for `harts` harts, preempting after `quantum` ticks (at least 1).
-    pub fn new(harts: usize, quantum: Ticks) -> RoundRobin {
-        RoundRobin {
-            queues: (0..harts.max(1)).map(|_| VecDeque::new()).collect(),
-            quantum: quantum.max(1),
-        }
-    }
-
-    fn allowed(task: &ReadyTask, hart: usize) -> bool {
-        hart < 64 && task.affinity & (1 << hart) != 0
-    }
-
-    fn home_for(&self, task: &ReadyTask, reason: ReadyReason) -> usize {
-        let shortest = (0..self.queues.len())
-            .filter(|&h| Self::allowed(task, h))
-            .min_by_key(|&h| self.queues[h].len());
-        match (reason, task.last_hart) {
-            (ReadyReason::New, _) | (_, None) => shortest.unwrap_or(0),
-            (_, Some(last)) if last < self.queues.len() && Self::allowed(task, last) => last,
-            _ => shortest.unwrap_or(0),
-        }
+    pub fn new(harts: usize, quantum: Ticks) -> RunQueues<RoundRobin> {
+        RunQueues::new(
+            harts,
+            RoundRobin {
+                quantum: quantum.max(1),
+            },
+        )
     }
 }
 
-impl Scheduler for RoundRobin {
+impl Policy for RoundRobin {
+    type State = ();
+
     fn name(&self) -> &'static str {
         "rr"
     }
 
-    fn enqueue(&mut self, task: ReadyTask, reason: ReadyReason, _now: Ticks) {
-        debug_assert!(
-            self.queues
-                .iter()
-                .all(|q| q.iter().all(|t| t.id != task.id)),
-            "task queued twice"
-        );
-        let home = self.home_for(&task, reason);
-        self.queues[home].push_back(task);
+    /// All equal: the queue order (arrival) decides.
+    fn rank(&self, _task: &Task<()>, _waited: Ticks) -> u64 {
+        0
     }
 
-    fn pick(&mut self, hart: usize, _now: Ticks) -> Option<TaskId> {
-        if let Some(task) = self.queues.get_mut(hart)?.pop_front() {
-            return Some(task.id);
-        }
-        let mut victims: Vec<usize> = (0..self.queues.len()).filter(|&h| h != hart).collect();
-        victims.sort_by_key(|&h| core::cmp::Reverse(self.queues[h].len()));
-        for victim in victims {
-            let queue = &mut self.queues[victim];
-            if let Some(at) = queue.iter().rposition(|t| Self::allowed(t, hart)) {
-                return queue.remove(at).map(|t| t.id);
-            }
-        }
-        None
-    }
-
-    fn tick(&mut self, _hart: usize, _task: TaskId, ran: Ticks, _now: Ticks) -> bool {
+    fn preempt(&mut self, _task: &mut Task<()>, ran: Ticks, _best_waiting: Option<u64>) -> bool {
         ran >= self.quantum
-    }
-
-    fn remove(&mut self, task: TaskId) -> bool {
-        for queue in &mut self.queues {
-            if let Some(at) = queue.iter().position(|t| t.id == task) {
-                queue.remove(at);
-                return true;
-            }
-        }
-        false
-    }
-
-    fn queued_on(&self, hart: usize) -> usize {
-        self.queues.get(hart).map_or(0, VecDeque::len)
-    }
-
-    fn len(&self) -> usize {
-        self.queues.iter().map(VecDeque::len).sum()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{ReadyReason, ReadyTask, Scheduler, TaskId};
 
     const ALL: u64 = u64::MAX;
 

@@ -35,7 +35,7 @@ const SYSTEM_FILES: [(&str, SystemFile); 4] = [
 ];
 
 /// Files under `/proc/<pid>`.
-const PID_FILES: [&str; 2] = ["status", "maps"];
+const PID_FILES: [&str; 3] = ["status", "maps", "sched"];
 
 enum Node {
     Root,
@@ -44,6 +44,12 @@ enum Node {
     PidDir(Pid),
     PidStatus(Pid),
     PidMaps(Pid),
+    PidSched(Pid),
+    /// `/proc/sys` and `/proc/sys/kernel`.
+    SysDir,
+    SysKernelDir,
+    /// `/proc/sys/kernel/sched_policy`: read or write the system's scheduling policy.
+    SchedPolicy,
 }
 
 /// A node of procfs.
@@ -76,6 +82,10 @@ impl ProcNode {
             Node::PidDir(pid) => (pid as u64) << 8,
             Node::PidStatus(pid) => ((pid as u64) << 8) | 1,
             Node::PidMaps(pid) => ((pid as u64) << 8) | 2,
+            Node::PidSched(pid) => ((pid as u64) << 8) | 3,
+            Node::SysDir => 10,
+            Node::SysKernelDir => 11,
+            Node::SchedPolicy => 12,
         }
     }
 
@@ -87,6 +97,8 @@ impl ProcNode {
             Node::System(SystemFile::Mounts) => Ok(mounts()),
             Node::PidStatus(pid) => status(&live(pid)?),
             Node::PidMaps(pid) => Ok(maps(&live(pid)?)),
+            Node::PidSched(pid) => Ok(sched_file(&live(pid)?)),
+            Node::SchedPolicy => Ok(format!("{}\n", sched::policy_name())),
             _ => Err(Errno::EISDIR),
         }
     }
@@ -169,6 +181,52 @@ fn maps(process: &Arc<proc::Process>) -> String {
     text
 }
 
+/// `/proc/<pid>/sched`: the scheduling view of a process (concept S3).
+fn sched_file(process: &Arc<proc::Process>) -> String {
+    let inner = process.inner();
+    let acct = inner.acct;
+    let params = inner.sched_params;
+    let cpu = acct.cpu_ns_now(inner.state == State::Running);
+    let end = acct.finish_ns.unwrap_or_else(time::monotonic_ns);
+    let mut text = String::new();
+    let _ = writeln!(text, "policy: {}", sched::policy_name());
+    let _ = writeln!(text, "nice: {}", params.nice);
+    let _ = writeln!(text, "tickets: {}", params.tickets);
+    let _ = writeln!(text, "arrival_ns: {}", acct.arrival_ns);
+    let _ = writeln!(
+        text,
+        "first_run_ns: {}",
+        acct.first_run_ns.map_or(-1, |t| t as i64)
+    );
+    let _ = writeln!(
+        text,
+        "finish_ns: {}",
+        acct.finish_ns.map_or(-1, |t| t as i64)
+    );
+    let _ = writeln!(
+        text,
+        "response_ns: {}",
+        acct.first_run_ns
+            .map_or(-1, |t| (t - acct.arrival_ns) as i64)
+    );
+    let _ = writeln!(
+        text,
+        "turnaround_ns: {}",
+        acct.finish_ns.map_or(-1, |t| (t - acct.arrival_ns) as i64)
+    );
+    let _ = writeln!(text, "cpu_ns: {cpu}");
+    let _ = writeln!(
+        text,
+        "wait_ns: {}",
+        (end - acct.arrival_ns).saturating_sub(cpu)
+    );
+    let _ = writeln!(text, "voluntary_switches: {}", acct.voluntary_switches);
+    let _ = writeln!(text, "involuntary_switches: {}", acct.involuntary_switches);
+    drop(inner);
+    let _ = writeln!(text, "policy_state: {}", sched::describe(process.pid));
+    text
+}
+
 fn status(process: &Arc<proc::Process>) -> Result<String, Errno> {
     let inner = process.inner();
     let state = match inner.state {
@@ -242,12 +300,15 @@ fn status(process: &Arc<proc::Process>) -> Result<String, Errno> {
 impl Inode for ProcNode {
     fn metadata(&self) -> Result<Metadata, Errno> {
         let (kind, perm, nlink) = match self.0 {
-            Node::Root | Node::PidDir(_) => (FileType::Directory, 0o555, 2),
+            Node::Root | Node::PidDir(_) | Node::SysDir | Node::SysKernelDir => {
+                (FileType::Directory, 0o555, 2)
+            }
+            Node::SchedPolicy => (FileType::Regular, 0o644, 1),
             Node::SelfLink => (FileType::Symlink, 0o777, 1),
             _ => (FileType::Regular, 0o444, 1),
         };
         let (uid, gid) = match self.0 {
-            Node::PidDir(pid) | Node::PidStatus(pid) | Node::PidMaps(pid) => {
+            Node::PidDir(pid) | Node::PidStatus(pid) | Node::PidMaps(pid) | Node::PidSched(pid) => {
                 let creds = live(pid)?.inner().creds;
                 (creds.uid, creds.gid)
             }
@@ -280,18 +341,48 @@ impl Inode for ProcNode {
         Ok(count)
     }
 
-    fn write_at(&self, _offset: u64, _data: &[u8]) -> Result<usize, Errno> {
-        Err(Errno::EACCES)
+    fn write_at(&self, _offset: u64, data: &[u8]) -> Result<usize, Errno> {
+        match self.0 {
+            Node::SchedPolicy => {
+                let me = sched::current().ok_or(Errno::EPERM)?;
+                if me.inner().creds.euid != 0 {
+                    return Err(Errno::EACCES);
+                }
+                let name = core::str::from_utf8(data)
+                    .map_err(|_| Errno::EINVAL)?
+                    .trim();
+                sched::set_policy(name)?;
+                Ok(data.len())
+            }
+            _ => Err(Errno::EACCES),
+        }
     }
 
     fn truncate(&self, _size: u64) -> Result<(), Errno> {
-        Err(Errno::EACCES)
+        match self.0 {
+            Node::SchedPolicy => Ok(()),
+            _ => Err(Errno::EACCES),
+        }
     }
 
     fn lookup(&self, name: &str) -> Result<Arc<dyn Inode>, Errno> {
         match (&self.0, name) {
             (Node::Root, "." | "..") => Ok(node(Node::Root)),
             (Node::Root, "self") => Ok(node(Node::SelfLink)),
+            (Node::Root, "sys") => Ok(node(Node::SysDir)),
+            (Node::SysDir, "." | "..") => Ok(node(if name == "." {
+                Node::SysDir
+            } else {
+                Node::Root
+            })),
+            (Node::SysDir, "kernel") => Ok(node(Node::SysKernelDir)),
+            (Node::SysKernelDir, "." | "..") => Ok(node(if name == "." {
+                Node::SysKernelDir
+            } else {
+                Node::SysDir
+            })),
+            (Node::SysKernelDir, "sched_policy") => Ok(node(Node::SchedPolicy)),
+            (Node::SysDir | Node::SysKernelDir, _) => Err(Errno::ENOENT),
             (Node::Root, _) => {
                 if let Some((_, file)) = SYSTEM_FILES.iter().find(|(n, _)| *n == name) {
                     return Ok(node(Node::System(*file)));
@@ -309,6 +400,10 @@ impl Inode for ProcNode {
             (Node::PidDir(pid), "maps") => {
                 live(*pid)?;
                 Ok(node(Node::PidMaps(*pid)))
+            }
+            (Node::PidDir(pid), "sched") => {
+                live(*pid)?;
+                Ok(node(Node::PidSched(*pid)))
             }
             (Node::PidDir(_), _) => Err(Errno::ENOENT),
             _ => Err(Errno::ENOTDIR),
@@ -336,8 +431,11 @@ impl Inode for ProcNode {
             (ROOT_INO, FileType::Directory, "..".into())
         ];
         match self.0 {
+            Node::SysDir => names.push((11, FileType::Directory, "kernel".into())),
+            Node::SysKernelDir => names.push((12, FileType::Regular, "sched_policy".into())),
             Node::Root => {
                 names.push((2, FileType::Symlink, "self".into()));
+                names.push((10, FileType::Directory, "sys".into()));
                 for (index, (name, _)) in SYSTEM_FILES.iter().enumerate() {
                     names.push((3 + index as u64, FileType::Regular, (*name).into()));
                 }

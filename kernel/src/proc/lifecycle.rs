@@ -76,6 +76,7 @@ pub fn spawn_init(path: &str, test_mode: bool) -> Result<(), Errno> {
         files.insert(console.clone(), false)?;
     }
     let init = super::create(Setup {
+        sched_params: ::sched::TaskParams::default(),
         name: base_name(path),
         parent: 0,
         creds: Credentials::default(),
@@ -115,11 +116,12 @@ pub fn fork(
     let space = user.space.duplicate()?;
     let mut ctx = user.ctx.duplicate();
     ctx.regs[hal::trap::reg::A0] = 0;
-    let (name, creds) = {
+    let (name, creds, sched_params) = {
         let inner = me.inner();
-        (inner.name.clone(), inner.creds)
+        (inner.name.clone(), inner.creds, inner.sched_params)
     };
     let child = super::create(Setup {
+        sched_params,
         name,
         parent: me.pid,
         creds,
@@ -146,6 +148,7 @@ pub fn fork(
             return Err(errno);
         }
     }
+    sched::set_params(child.pid, sched_params);
     sched::start(&child);
     Ok(child.pid)
 }
@@ -304,6 +307,7 @@ pub fn wait(me: &Arc<Process>, pid_arg: isize, options: i32) -> Result<Option<Re
         inner.acct.children_user_ns += user;
     }
     super::remove(pid);
+    sched::forget(pid);
     Ok(Some(Reaped {
         pid,
         status,

@@ -133,6 +133,8 @@ pub struct Inner {
     pub acct: Accounting,
     /// Address given to set_tid_address (cleared and futex-woken at thread exit later).
     pub clear_child_tid: usize,
+    /// What the scheduling policy weighs: nice, tickets, expected run time.
+    pub sched_params: ::sched::TaskParams,
 }
 
 /// The user half of a process: what the CPU runs in user mode.
@@ -273,6 +275,7 @@ pub fn all() -> Vec<Arc<Process>> {
 
 /// Everything a new process starts with.
 pub struct Setup {
+    pub sched_params: ::sched::TaskParams,
     pub name: String,
     pub parent: Pid,
     pub creds: Credentials,
@@ -287,6 +290,7 @@ pub struct Setup {
 /// `ENOMEM` if memory ran out for its kernel stack.
 pub fn create(setup: Setup) -> Result<Arc<Process>, abi::errno::Errno> {
     let Setup {
+        sched_params,
         name,
         parent,
         creds,
@@ -329,6 +333,7 @@ pub fn create(setup: Setup) -> Result<Arc<Process>, abi::errno::Errno> {
                     ..Accounting::default()
                 },
                 clear_child_tid: 0,
+                sched_params,
             },
         ),
         pending: AtomicU64::new(0),

@@ -31,9 +31,69 @@ static IDLE_HARTS: AtomicU64 = AtomicU64::new(0);
 static HART_BUSY_NS: [AtomicU64; MAX_HARTS] = [const { AtomicU64::new(0) }; MAX_HARTS];
 static ONLINE_HARTS: AtomicU64 = AtomicU64::new(0);
 
-/// Sets up the run queues for `harts` harts.
+static HART_COUNT: core::sync::atomic::AtomicUsize = core::sync::atomic::AtomicUsize::new(1);
+
+/// Sets up the run queues for `harts` harts (round robin until someone switches).
 pub fn init(harts: usize) {
+    HART_COUNT.store(harts, Ordering::Relaxed);
     *RUN_QUEUE.lock() = Some(Box::new(RoundRobin::new(harts, QUANTUM_TICKS)));
+}
+
+/// The name of the scheduling policy in force.
+pub fn policy_name() -> &'static str {
+    RUN_QUEUE.lock().as_ref().map_or("none", |q| q.name())
+}
+
+/// Switches the whole system to policy `name` (one of `sched::POLICY_NAMES`), moving every
+/// queued process over; running ones join it when they next give up their hart.
+pub fn set_policy(name: &str) -> Result<(), abi::errno::Errno> {
+    let harts = HART_COUNT.load(Ordering::Relaxed);
+    let config = ::sched::PolicyConfig {
+        quantum: QUANTUM_TICKS,
+        ..::sched::PolicyConfig::default()
+    };
+    let mut new = ::sched::by_name(name, harts, &config).ok_or(abi::errno::Errno::EINVAL)?;
+    let params: alloc::vec::Vec<_> = super::all()
+        .iter()
+        .map(|p| (p.pid, p.inner().sched_params))
+        .collect();
+    for (pid, params) in params {
+        new.set_params(pid, params);
+    }
+    let mut queue = RUN_QUEUE.lock();
+    let now = time::ticks();
+    if let Some(mut old) = queue.take() {
+        for task in old.drain() {
+            new.enqueue(task, ReadyReason::New, now);
+        }
+    }
+    *queue = Some(new);
+    drop(queue);
+    log::info!("scheduler: policy is now {name}");
+    Ok(())
+}
+
+/// Tells the policy a process's parameters (nice, tickets, expected run time).
+pub fn set_params(pid: super::Pid, params: ::sched::TaskParams) {
+    if let Some(queue) = RUN_QUEUE.lock().as_mut() {
+        queue.set_params(pid, params);
+    }
+}
+
+/// What the policy knows of `pid` (`level=2 used=1/10`...), for `/proc/<pid>/sched`.
+pub fn describe(pid: super::Pid) -> alloc::string::String {
+    let mut text = alloc::string::String::new();
+    if let Some(queue) = RUN_QUEUE.lock().as_ref() {
+        let _ = queue.describe(pid, &mut text);
+    }
+    text
+}
+
+/// The policy forgets a reaped process.
+pub fn forget(pid: super::Pid) {
+    if let Some(queue) = RUN_QUEUE.lock().as_mut() {
+        queue.exited(pid);
+    }
 }
 
 /// The harts that run the scheduler, as a bit mask.
@@ -90,9 +150,19 @@ pub fn wake(process: &Arc<Process>) {
     enqueue(process, ReadyReason::Woken);
 }
 
-/// Called by a process that has set itself `Blocked`: gives up the hart until woken.
+/// Called by a process that has set itself `Blocked`: gives up the hart until woken. The
+/// policy is told how long it ran, rounded up to a whole tick, so that blocking just before
+/// each tick cannot hide CPU use (MLFQ's allotment rule).
 pub fn block_current(me: &Arc<Process>) {
-    me.inner().acct.voluntary_switches += 1;
+    let ran_ns = {
+        let mut inner = me.inner();
+        inner.acct.voluntary_switches += 1;
+        time::monotonic_ns().saturating_sub(inner.acct.running_since_ns)
+    };
+    let ran = ran_ns.div_ceil(1_000_000_000 / time::HZ);
+    if let Some(queue) = RUN_QUEUE.lock().as_mut() {
+        queue.blocked(me.pid, ran, time::ticks());
+    }
     hal::context::yield_now();
 }
 

@@ -78,6 +78,8 @@ pub fn dispatch(
         nr::MSYNC => mm::msync(user, a0, a1, a2),
         nr::MADVISE => mm::madvise(user, a0, a1, a2),
         nr::SCHED_YIELD => process::sched_yield(me),
+        nr::SETPRIORITY => process::setpriority(me, a0, a1, a2),
+        nr::GETPRIORITY => process::getpriority(me, a0, a1),
         nr::UNAME => process::uname(user, a0),
         nr::GETUID => Ok(me.inner().creds.uid as usize),
         nr::GETEUID => Ok(me.inner().creds.euid as usize),

@@ -272,3 +272,40 @@ pub fn times(me: &Arc<Process>, user: &mut UserState, buf: usize) -> Result<usiz
     }
     Ok(time::ticks() as usize)
 }
+
+/// `setpriority(which, who, nice)`: only PRIO_PROCESS (0). Lowering nice needs root.
+pub fn setpriority(
+    me: &Arc<Process>,
+    which: usize,
+    who: usize,
+    nice: usize,
+) -> Result<usize, Errno> {
+    if which != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let process = target(me, who)?;
+    let nice = (nice as i32).clamp(-20, 19) as i8;
+    let params = {
+        let caller = me.inner().creds;
+        let mut inner = process.inner();
+        if caller.euid != 0 && caller.euid != inner.creds.uid {
+            return Err(Errno::EPERM);
+        }
+        if nice < inner.sched_params.nice && caller.euid != 0 {
+            return Err(Errno::EACCES);
+        }
+        inner.sched_params.nice = nice;
+        inner.sched_params
+    };
+    sched::set_params(process.pid, params);
+    Ok(0)
+}
+
+/// `getpriority(which, who)`: Linux's encoding, 20 - nice (so the result is never negative).
+pub fn getpriority(me: &Arc<Process>, which: usize, who: usize) -> Result<usize, Errno> {
+    if which != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let nice = target(me, who)?.inner().sched_params.nice;
+    Ok((20 - nice as i32) as usize)
+}
