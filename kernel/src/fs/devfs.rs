@@ -61,6 +61,24 @@ fn boot_time() -> Timestamp {
 }
 
 impl Inode for DevDir {
+    fn link(&self, _name: &str, _target: &Arc<dyn Inode>) -> Result<(), Errno> {
+        Err(Errno::EACCES)
+    }
+
+    fn rmdir(&self, _name: &str) -> Result<(), Errno> {
+        Err(Errno::EACCES)
+    }
+
+    fn rename(
+        &self,
+        _old: &str,
+        _new_dir: &Arc<dyn Inode>,
+        _new: &str,
+        _flags: u32,
+    ) -> Result<(), Errno> {
+        Err(Errno::EACCES)
+    }
+
     fn metadata(&self) -> Result<Metadata, Errno> {
         let now = boot_time();
         Ok(Metadata {

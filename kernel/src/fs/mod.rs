@@ -387,6 +387,10 @@ fn resolve_counting(
             next
         };
     }
+    // "file/" names a directory: a trailing slash on anything else is ENOTDIR.
+    if path.ends_with('/') && current.metadata()?.kind != FileType::Directory {
+        return Err(Errno::ENOTDIR);
+    }
     Ok(current)
 }
 

@@ -118,11 +118,13 @@ impl Pipe {
             };
             match result {
                 Err(errno) => {
-                    if written == 0 {
-                        crate::proc::lifecycle::deliver(&me, abi::signal::SIGPIPE);
-                        return Err(errno);
-                    }
-                    return Ok(written);
+                    // Like Linux: SIGPIPE even when part of the data went through.
+                    crate::proc::lifecycle::deliver(&me, abi::signal::SIGPIPE);
+                    return if written == 0 {
+                        Err(errno)
+                    } else {
+                        Ok(written)
+                    };
                 }
                 Ok(0) => {
                     if nonblock {

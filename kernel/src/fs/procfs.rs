@@ -298,6 +298,24 @@ fn status(process: &Arc<proc::Process>) -> Result<String, Errno> {
 }
 
 impl Inode for ProcNode {
+    fn link(&self, _name: &str, _target: &Arc<dyn Inode>) -> Result<(), Errno> {
+        Err(Errno::EACCES)
+    }
+
+    fn rmdir(&self, _name: &str) -> Result<(), Errno> {
+        Err(Errno::EACCES)
+    }
+
+    fn rename(
+        &self,
+        _old: &str,
+        _new_dir: &Arc<dyn Inode>,
+        _new: &str,
+        _flags: u32,
+    ) -> Result<(), Errno> {
+        Err(Errno::EACCES)
+    }
+
     fn metadata(&self) -> Result<Metadata, Errno> {
         let (kind, perm, nlink) = match self.0 {
             Node::Root | Node::PidDir(_) | Node::SysDir | Node::SysKernelDir => {

@@ -10,6 +10,7 @@
 use super::{DirEntry, FileType, Inode, Metadata, NAME_MAX, SetAttr, Timestamp};
 use abi::errno::Errno;
 use abi::fs::{RENAME_EXCHANGE, RENAME_NOREPLACE};
+use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::sync::{Arc, Weak};
@@ -20,8 +21,76 @@ use hal::sync::SpinLock;
 /// Largest file a ramfs holds (it lives in kernel memory).
 const MAX_FILE_SIZE: u64 = 64 << 20;
 
+/// A file's bytes, page by page; missing pages are holes (read as zeros).
+#[derive(Default)]
+struct FileData {
+    size: u64,
+    pages: BTreeMap<u64, Box<[u8]>>,
+}
+
+const PAGE: usize = 4096;
+/// Frames the RAM file system leaves free (16 MiB) for processes and the kernel.
+const RESERVED_FRAMES: usize = 4096;
+
+impl FileData {
+    fn read(&self, offset: u64, buf: &mut [u8]) -> usize {
+        let end = self.size.min(offset.saturating_add(buf.len() as u64));
+        let mut at = offset;
+        while at < end {
+            let (page, within) = (at / PAGE as u64, (at % PAGE as u64) as usize);
+            let len = (PAGE - within).min((end - at) as usize);
+            let out = &mut buf[(at - offset) as usize..][..len];
+            match self.pages.get(&page) {
+                Some(bytes) => out.copy_from_slice(&bytes[within..within + len]),
+                None => out.fill(0),
+            }
+            at += len as u64;
+        }
+        end.saturating_sub(offset) as usize
+    }
+
+    /// Writes `data` at `offset`; `ENOSPC` when memory for a new page runs short (the RAM
+    /// file system keeps [`RESERVED_FRAMES`] free for everything else).
+    fn write(&mut self, offset: u64, data: &[u8]) -> Result<(), Errno> {
+        let mut at = offset;
+        for chunk in data.chunks(PAGE) {
+            let mut rest = chunk;
+            while !rest.is_empty() {
+                let (page, within) = (at / PAGE as u64, (at % PAGE as u64) as usize);
+                let len = (PAGE - within).min(rest.len());
+                let bytes = match self.pages.entry(page) {
+                    alloc::collections::btree_map::Entry::Occupied(entry) => entry.into_mut(),
+                    alloc::collections::btree_map::Entry::Vacant(entry) => {
+                        if hal::mem::frame_stats().free_frames < RESERVED_FRAMES {
+                            return Err(Errno::ENOSPC);
+                        }
+                        let mut fresh = Vec::new();
+                        fresh.try_reserve_exact(PAGE).map_err(|_| Errno::ENOSPC)?;
+                        fresh.resize(PAGE, 0);
+                        entry.insert(fresh.into_boxed_slice())
+                    }
+                };
+                bytes[within..within + len].copy_from_slice(&rest[..len]);
+                rest = &rest[len..];
+                at += len as u64;
+            }
+        }
+        self.size = self.size.max(at);
+        Ok(())
+    }
+
+    fn truncate(&mut self, size: u64) {
+        let keep = size.div_ceil(PAGE as u64);
+        self.pages.retain(|&page, _| page < keep);
+        if let Some(last) = self.pages.get_mut(&(size / PAGE as u64)) {
+            last[(size % PAGE as u64) as usize..].fill(0);
+        }
+        self.size = size;
+    }
+}
+
 enum Content {
-    File(Vec<u8>),
+    File(FileData),
     Dir(BTreeMap<String, u64>),
     Symlink(String),
     Device,
@@ -216,8 +285,12 @@ impl Inode for RamInode {
     fn metadata(&self) -> Result<Metadata, Errno> {
         let state = self.fs.state.lock();
         let node = state.node(self.ino)?;
+        let blocks = match &node.content {
+            Content::File(data) => data.pages.len() as u64 * (PAGE as u64 / 512),
+            _ => 0,
+        };
         let size = match &node.content {
-            Content::File(data) => data.len() as u64,
+            Content::File(data) => data.size,
             Content::Dir(entries) => (entries.len() as u64 + 2) * 32,
             Content::Symlink(target) => target.len() as u64,
             Content::Device => 0,
@@ -232,7 +305,11 @@ impl Inode for RamInode {
             gid: node.gid,
             rdev: node.rdev,
             size,
-            blocks: size.div_ceil(512),
+            blocks: if blocks > 0 {
+                blocks
+            } else {
+                size.div_ceil(512)
+            },
             atime: node.atime,
             mtime: node.mtime,
             ctime: node.ctime,
@@ -242,12 +319,7 @@ impl Inode for RamInode {
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<usize, Errno> {
         let state = self.fs.state.lock();
         match &state.node(self.ino)?.content {
-            Content::File(data) => {
-                let start = (offset as usize).min(data.len());
-                let len = buf.len().min(data.len() - start);
-                buf[..len].copy_from_slice(&data[start..start + len]);
-                Ok(len)
-            }
+            Content::File(data) => Ok(data.read(offset, buf)),
             Content::Dir(_) => Err(Errno::EISDIR),
             _ => Err(Errno::EINVAL),
         }
@@ -259,17 +331,12 @@ impl Inode for RamInode {
             return Err(Errno::EFBIG);
         }
         let mut state = self.fs.state.lock();
-        let node = state.node_mut(self.ino)?;
-        let Content::File(data) = &mut node.content else {
+        let Content::File(data) = &mut state.node_mut(self.ino)?.content else {
             return Err(Errno::EISDIR);
         };
-        if data.len() < end as usize {
-            data.try_reserve(end as usize - data.len())
-                .map_err(|_| Errno::ENOSPC)?;
-            data.resize(end as usize, 0);
-        }
-        data[offset as usize..end as usize].copy_from_slice(bytes);
+        let written = data.write(offset, bytes);
         state.touch(self.ino);
+        written?;
         Ok(bytes.len())
     }
 
@@ -281,7 +348,7 @@ impl Inode for RamInode {
         let Content::File(data) = &mut state.node_mut(self.ino)?.content else {
             return Err(Errno::EISDIR);
         };
-        data.resize(size as usize, 0);
+        data.truncate(size);
         state.touch(self.ino);
         Ok(())
     }
@@ -333,7 +400,7 @@ impl Inode for RamInode {
         state.next_ino += 1;
         let now = Timestamp::now();
         let content = match kind {
-            FileType::Regular => Content::File(Vec::new()),
+            FileType::Regular => Content::File(FileData::default()),
             FileType::Directory => Content::Dir(BTreeMap::new()),
             FileType::Symlink => Content::Symlink(String::new()),
             _ => Content::Device,

@@ -36,7 +36,15 @@ fn path_arg(user: &mut UserState, addr: usize) -> Result<String> {
     read_c_string(&mut user.space, addr, PATH_MAX - 1, Errno::ENAMETOOLONG)
 }
 
-/// The directory a `*at` path is relative to.
+/// The directory a `*at` path is relative to. An absolute path ignores `dirfd`.
+fn start_dir(me: &Process, dirfd: usize, path: &str) -> Result<Arc<dyn Inode>> {
+    if path.starts_with('/') {
+        return Ok(fs::root());
+    }
+    base_dir(me, dirfd)
+}
+
+/// The directory `dirfd` names (`AT_FDCWD`: the working directory).
 fn base_dir(me: &Process, dirfd: usize) -> Result<Arc<dyn Inode>> {
     if dirfd as i32 == AT_FDCWD {
         return Ok(me.cwd.lock().clone());
@@ -67,12 +75,15 @@ pub fn openat(
     if flags & O_ACCMODE == O_ACCMODE {
         return Err(Errno::EINVAL);
     }
-    let base = base_dir(me, dirfd)?;
+    let base = start_dir(me, dirfd, &path)?;
     let creds = creds(me);
     let inode = if flags & O_CREAT != 0 {
         let (dir, name) = fs::resolve_parent(&base, &path)?;
         match dir.lookup(name) {
             Ok(_) if flags & O_EXCL != 0 => return Err(Errno::EEXIST),
+            Ok(existing) if existing.metadata()?.kind == FileType::Directory => {
+                return Err(Errno::EISDIR);
+            }
             Ok(existing) => fs::resolve(&dir, name, flags & O_NOFOLLOW == 0).unwrap_or(existing),
             Err(Errno::ENOENT) => {
                 if path.ends_with('/') {
@@ -355,7 +366,10 @@ pub fn fstatat(
         return Err(Errno::EINVAL);
     }
     let path = path_arg(user, path)?;
-    let meta = if path.is_empty() && flags & AT_EMPTY_PATH != 0 {
+    if path.is_empty() && flags & AT_EMPTY_PATH == 0 {
+        return Err(Errno::ENOENT);
+    }
+    let meta = if path.is_empty() {
         if dirfd as i32 == AT_FDCWD {
             me.cwd.lock().metadata()?
         } else {
@@ -363,7 +377,7 @@ pub fn fstatat(
         }
     } else {
         fs::resolve(
-            &base_dir(me, dirfd)?,
+            &start_dir(me, dirfd, &path)?,
             &path,
             flags & AT_SYMLINK_NOFOLLOW == 0,
         )?
@@ -430,7 +444,7 @@ pub fn mkdirat(
     mode: usize,
 ) -> Result<usize> {
     let path = path_arg(user, path)?;
-    let (dir, name) = fs::resolve_parent(&base_dir(me, dirfd)?, &path)?;
+    let (dir, name) = fs::resolve_parent(&start_dir(me, dirfd, &path)?, &path)?;
     if name == "." || name == ".." {
         return Err(Errno::EEXIST);
     }
@@ -454,7 +468,15 @@ pub fn unlinkat(
         return Err(Errno::EINVAL);
     }
     let path = path_arg(user, path)?;
-    let (dir, name) = fs::resolve_parent(&base_dir(me, dirfd)?, &path)?;
+    let (dir, name) = fs::resolve_parent(&start_dir(me, dirfd, &path)?, &path)?;
+    if path.trim_end_matches('/').is_empty() {
+        // The root directory itself.
+        return Err(if flags & AT_REMOVEDIR != 0 {
+            Errno::EBUSY
+        } else {
+            Errno::EISDIR
+        });
+    }
     fs::check_access(&dir.metadata()?, creds(me), Access::Write)?;
     if flags & AT_REMOVEDIR != 0 {
         dir.rmdir(name)?;
@@ -484,11 +506,11 @@ pub fn linkat(
     let old_path = path_arg(user, old_path)?;
     let new_path = path_arg(user, new_path)?;
     let target = fs::resolve(
-        &base_dir(me, old_dirfd)?,
+        &start_dir(me, old_dirfd, &old_path)?,
         &old_path,
         flags & AT_SYMLINK_FOLLOW != 0,
     )?;
-    let (dir, name) = fs::resolve_parent(&base_dir(me, new_dirfd)?, &new_path)?;
+    let (dir, name) = fs::resolve_parent(&start_dir(me, new_dirfd, &new_path)?, &new_path)?;
     fs::check_access(&dir.metadata()?, creds(me), Access::Write)?;
     if fs::identity(&dir)?.0 != fs::identity(&target)?.0 {
         return Err(Errno::EXDEV);
@@ -509,8 +531,8 @@ pub fn renameat2(
 ) -> Result<usize> {
     let old_path = path_arg(user, old_path)?;
     let new_path = path_arg(user, new_path)?;
-    let (old_dir, old_name) = fs::resolve_parent(&base_dir(me, old_dirfd)?, &old_path)?;
-    let (new_dir, new_name) = fs::resolve_parent(&base_dir(me, new_dirfd)?, &new_path)?;
+    let (old_dir, old_name) = fs::resolve_parent(&start_dir(me, old_dirfd, &old_path)?, &old_path)?;
+    let (new_dir, new_name) = fs::resolve_parent(&start_dir(me, new_dirfd, &new_path)?, &new_path)?;
     let creds = creds(me);
     fs::check_access(&old_dir.metadata()?, creds, Access::Write)?;
     fs::check_access(&new_dir.metadata()?, creds, Access::Write)?;
@@ -556,11 +578,9 @@ pub fn getcwd(me: &Arc<Process>, user: &mut UserState, buf: usize, size: usize) 
     Ok(path.len())
 }
 
-/// `fsync(fd)` and `fdatasync(fd)`.
+/// `fsync(fd)` and `fdatasync(fd)`: `EINVAL` for pipes, which have nothing to sync.
 pub fn fsync(me: &Arc<Process>, fd: usize) -> Result<usize> {
-    if let Some(inode) = file(me, fd)?.inode() {
-        inode.sync()?;
-    }
+    file(me, fd)?.inode().ok_or(Errno::EINVAL)?.sync()?;
     Ok(0)
 }
 
@@ -604,7 +624,7 @@ pub fn faccessat(
     }
     let path = path_arg(user, path)?;
     let meta = fs::resolve(
-        &base_dir(me, dirfd)?,
+        &start_dir(me, dirfd, &path)?,
         &path,
         flags as u32 & AT_SYMLINK_NOFOLLOW == 0,
     )?
@@ -661,7 +681,7 @@ pub fn utimensat(
     } else {
         let path = path_arg(user, path)?;
         fs::resolve(
-            &base_dir(me, dirfd)?,
+            &start_dir(me, dirfd, &path)?,
             &path,
             flags as u32 & AT_SYMLINK_NOFOLLOW == 0,
         )?
@@ -687,7 +707,7 @@ pub fn symlinkat(
     if target.is_empty() {
         return Err(Errno::ENOENT);
     }
-    let (dir, name) = fs::resolve_parent(&base_dir(me, dirfd)?, &path)?;
+    let (dir, name) = fs::resolve_parent(&start_dir(me, dirfd, &path)?, &path)?;
     let creds = creds(me);
     fs::check_access(&dir.metadata()?, creds, Access::Write)?;
     dir.symlink(name, &target, creds.euid, creds.egid)?;
@@ -707,7 +727,7 @@ pub fn readlinkat(
         return Err(Errno::EINVAL);
     }
     let path = path_arg(user, path)?;
-    let target = fs::resolve(&base_dir(me, dirfd)?, &path, false)?.read_link()?;
+    let target = fs::resolve(&start_dir(me, dirfd, &path)?, &path, false)?.read_link()?;
     let bytes = &target.as_bytes()[..target.len().min(size)];
     user.space.copy_out(buf, bytes)?;
     Ok(bytes.len())

@@ -1,13 +1,15 @@
 //! Assertions for test programs: [`check!`](crate::check!),
-//! [`check_eq!`](crate::check_eq!) and [`check_ne!`](crate::check_ne!), and
-//! [`fail!`](crate::fail!) for a failure found some other way.
+//! [`check_eq!`](crate::check_eq!) and [`check_ne!`](crate::check_ne!),
+//! [`check_ok!`](crate::check_ok!), which unwraps a `Result`, and [`fail!`](crate::fail!) for
+//! a failure found some other way.
 //!
 //! On failure they print `check failed: <what>: left=<l> right=<r> at <file>:<line>` (just
-//! `check failed: <what> at <file>:<line>` for `check!` and `fail!`) to stderr and exit with
+//! `check failed: <what> at <file>:<line>` for `check!` and `fail!`, and
+//! `check failed: <what>: <error> at <file>:<line>` for `check_ok!`) to stderr and exit with
 //! status 1, so a test runner sees a plain failing exit rather than a panic. `<what>` takes
 //! format arguments like `println!`.
 
-use core::fmt::{Arguments, Debug};
+use core::fmt::{Arguments, Debug, Display};
 
 /// Exit status of a failed check.
 pub const FAILURE_STATUS: i32 = 1;
@@ -30,6 +32,13 @@ pub fn fail_compare<L: Debug + ?Sized, R: Debug + ?Sized>(
     line: u32,
 ) -> ! {
     crate::eprintln!("check failed: {what}: left={left:?} right={right:?} at {file}:{line}");
+    crate::process::exit(FAILURE_STATUS)
+}
+
+/// Reports a failed [`check_ok!`](crate::check_ok!) and exits.
+#[cold]
+pub fn fail_error<E: Display + ?Sized>(error: &E, what: Arguments<'_>, file: &str, line: u32) -> ! {
+    crate::eprintln!("check failed: {what}: {error} at {file}:{line}");
     crate::process::exit(FAILURE_STATUS)
 }
 
@@ -87,6 +96,20 @@ macro_rules! check_ne {
                         line!(),
                     )
                 }
+            }
+        }
+    };
+}
+
+/// `check_ok!(result, "what {}", args..)`: the value inside `Ok`, or, for an `Err`, exits with
+/// status 1 after printing the error (with `Display`).
+#[macro_export]
+macro_rules! check_ok {
+    ($result:expr, $($what:tt)+) => {
+        match $result {
+            Ok(value) => value,
+            Err(error) => {
+                $crate::check::fail_error(&error, format_args!($($what)+), file!(), line!())
             }
         }
     };

@@ -7,8 +7,9 @@
 //! - [`syscall`] has the raw `ecall` stubs; the typed wrappers are in [`sys`] (`write`,
 //!   `read`, `nanosleep`, `clock_gettime`), [`process`] (`fork`, `execve`, `wait4`, `exit`,
 //!   `kill`, `getpid`, `uname`, `getrusage`, ...) and [`sched`] (`sched_yield`, `getcpu`,
-//!   the affinity calls); [`raw`] has the deliberately unchecked forms that kernel tests use
-//!   to pass bad pointers, and `brk`.
+//!   the affinity calls); [`fs`] has the file, directory and pipe calls, a directory
+//!   reader and a line reader; [`raw`] has the deliberately unchecked forms that kernel
+//!   tests use to pass bad pointers, and `brk`.
 //! - [`print!`], [`println!`], [`eprint!`] and [`eprintln!`] write to fd 1 / fd 2 ([`io`]).
 //! - A global allocator on the program break ([`heap`]) makes
 //!   `alloc::{vec::Vec, string::String, boxed::Box}` work.
@@ -31,9 +32,11 @@ extern crate alloc;
 
 pub use abi;
 
+pub mod bench;
 pub mod check;
 pub mod elf;
 pub mod env;
+pub mod fs;
 pub mod hazard;
 pub mod heap;
 pub mod io;
@@ -48,7 +51,8 @@ pub mod syscall;
 
 pub use abi::Errno;
 pub use process::{
-    Fork, Pid, execve, exit, exit_thread, fork, getpid, getppid, gettid, kill, wait4, waitpid,
+    Fork, Pid, execve, exit, exit_thread, fork, getpid, getppid, gettid, kill, on_lantern, spawn,
+    wait4, waitpid,
 };
 pub use sched::sched_yield;
 pub use start::Termination;

@@ -1,6 +1,7 @@
-//! Processes (P3): creating them ([`fork`]), replacing their image ([`execve`]), ending them
-//! ([`exit`]), waiting for children ([`wait4`], [`waitpid`]), signalling them ([`kill`]), and
-//! the calls that describe the caller: ids, credentials, [`uname`], CPU-time accounting.
+//! Processes (P3): creating them ([`fork`], [`spawn`]), replacing their image ([`execve`]),
+//! ending them ([`exit`]), waiting for children ([`wait4`], [`waitpid`]), signalling them
+//! ([`kill`]), and the calls that describe the caller: ids, credentials, [`uname`],
+//! CPU-time accounting, and whether it runs on Lantern ([`on_lantern`]).
 //!
 //! Pids are [`Pid`] (`pid_t`, a C `int`): negative values mean something to [`wait4`] and
 //! [`kill`] (process groups, "every process") and travel sign-extended in the register.
@@ -113,6 +114,15 @@ pub fn fork() -> Result<Fork, Errno> {
     match decode(ret)? {
         0 => Ok(Fork::Child),
         pid => Ok(Fork::Parent(pid as Pid)),
+    }
+}
+
+/// Forks a child that runs `child` and exits with the status it returns; returns the
+/// child's pid to the parent.
+pub fn spawn<F: FnOnce() -> i32>(child: F) -> Result<Pid, Errno> {
+    match fork()? {
+        Fork::Child => exit(child()),
+        Fork::Parent(pid) => Ok(pid),
     }
 }
 
@@ -231,6 +241,13 @@ pub fn uname() -> Result<Utsname, Errno> {
     // arrays), exclusively borrowed for the call; any bytes are valid values.
     decode(unsafe { syscall1(nr::UNAME, out as usize) })?;
     Ok(names)
+}
+
+/// Whether the program runs on Lantern (`uname`'s `sysname` is `Lantern`), for tests that
+/// check something only on Lantern: where it deliberately differs from Linux, or where the
+/// Linux reference setup (qemu-user, the host's devices) cannot give Lantern's answer.
+pub fn on_lantern() -> bool {
+    uname().is_ok_and(|names| names.sysname.starts_with(b"Lantern\0"))
 }
 
 /// `getrusage(who)`: resource use of the caller (`RUSAGE_SELF`) or of its waited-for

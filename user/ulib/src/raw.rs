@@ -12,13 +12,102 @@ use abi::Errno;
 use abi::nr;
 
 use crate::process::Pid;
-use crate::syscall::{syscall1, syscall2, syscall3, syscall4, syscall6};
+use crate::syscall::{syscall1, syscall2, syscall3, syscall4, syscall5, syscall6};
 
 /// `write(fd, addr, len)` with an arbitrary buffer address.
 pub fn write(fd: usize, addr: usize, len: usize) -> isize {
     // SAFETY: `write` only reads user memory and the kernel validates `addr..addr+len`, so
     // no Rust-visible memory changes whatever the arguments are.
     unsafe { syscall3(nr::WRITE, fd, addr, len) }
+}
+
+/// `readv(fd, iov, iovcnt)` with an arbitrary `iovec` array address (and whatever buffer
+/// addresses the array holds).
+pub fn readv(fd: usize, iov: usize, iovcnt: usize) -> isize {
+    // SAFETY: the kernel validates the array and every buffer in it; see the module comment
+    // for why callers pass only addresses that hold no Rust data.
+    unsafe { syscall3(nr::READV, fd, iov, iovcnt) }
+}
+
+/// `writev(fd, iov, iovcnt)` with an arbitrary `iovec` array address (and whatever buffer
+/// addresses the array holds).
+pub fn writev(fd: usize, iov: usize, iovcnt: usize) -> isize {
+    // SAFETY: `writev` only reads user memory and the kernel validates the array and every
+    // buffer in it, so no Rust-visible memory changes.
+    unsafe { syscall3(nr::WRITEV, fd, iov, iovcnt) }
+}
+
+/// `openat(dirfd, path, flags, mode)` with an arbitrary path address.
+pub fn openat(dirfd: usize, path: usize, flags: u32, mode: u32) -> isize {
+    // SAFETY: `openat` only reads user memory (the path), and the kernel validates it, so
+    // no Rust-visible memory changes.
+    unsafe { syscall4(nr::OPENAT, dirfd, path, flags as usize, mode as usize) }
+}
+
+/// `mkdirat(dirfd, path, mode)` with an arbitrary path address.
+pub fn mkdirat(dirfd: usize, path: usize, mode: u32) -> isize {
+    // SAFETY: `mkdirat` only reads user memory (the path), and the kernel validates it.
+    unsafe { syscall3(nr::MKDIRAT, dirfd, path, mode as usize) }
+}
+
+/// `unlinkat(dirfd, path, flags)` with an arbitrary path address.
+pub fn unlinkat(dirfd: usize, path: usize, flags: u32) -> isize {
+    // SAFETY: `unlinkat` only reads user memory (the path), and the kernel validates it.
+    unsafe { syscall3(nr::UNLINKAT, dirfd, path, flags as usize) }
+}
+
+/// `linkat(olddir, old, newdir, new, flags)` with arbitrary path addresses.
+pub fn linkat(olddir: usize, old: usize, newdir: usize, new: usize, flags: u32) -> isize {
+    // SAFETY: `linkat` only reads user memory (the paths), and the kernel validates them.
+    unsafe { syscall5(nr::LINKAT, olddir, old, newdir, new, flags as usize) }
+}
+
+/// `renameat2(olddir, old, newdir, new, flags)` with arbitrary path addresses.
+pub fn renameat2(olddir: usize, old: usize, newdir: usize, new: usize, flags: u32) -> isize {
+    // SAFETY: `renameat2` only reads user memory (the paths), and the kernel validates them.
+    unsafe { syscall5(nr::RENAMEAT2, olddir, old, newdir, new, flags as usize) }
+}
+
+/// `chdir(path)` with an arbitrary path address.
+pub fn chdir(path: usize) -> isize {
+    // SAFETY: `chdir` only reads user memory (the path), and the kernel validates it.
+    unsafe { syscall1(nr::CHDIR, path) }
+}
+
+/// `newfstatat(dirfd, path, statbuf, flags)` with arbitrary path and result addresses.
+pub fn newfstatat(dirfd: usize, path: usize, statbuf: usize, flags: u32) -> isize {
+    // SAFETY: the kernel validates both addresses; see the module comment for why callers
+    // pass only addresses that hold no Rust data.
+    unsafe { syscall4(nr::NEWFSTATAT, dirfd, path, statbuf, flags as usize) }
+}
+
+/// `fstat(fd, statbuf)` with an arbitrary result address.
+pub fn fstat(fd: usize, statbuf: usize) -> isize {
+    // SAFETY: the kernel validates `statbuf`; see the module comment for why callers pass
+    // only addresses that hold no Rust data.
+    unsafe { syscall2(nr::FSTAT, fd, statbuf) }
+}
+
+/// `getcwd(buf, size)` with an arbitrary buffer address.
+pub fn getcwd(buf: usize, size: usize) -> isize {
+    // SAFETY: the kernel validates `buf..buf+size`; see the module comment for why callers
+    // pass only addresses that hold no Rust data.
+    unsafe { syscall2(nr::GETCWD, buf, size) }
+}
+
+/// `getdents64(fd, buf, len)` with an arbitrary buffer address.
+pub fn getdents64(fd: usize, buf: usize, len: usize) -> isize {
+    // SAFETY: the kernel validates `buf..buf+len`; see the module comment for why callers
+    // pass only addresses that hold no Rust data.
+    unsafe { syscall3(nr::GETDENTS64, fd, buf, len) }
+}
+
+/// `pipe2(fds, flags)` with an arbitrary result address. If the kernel cannot store the
+/// two descriptors it must not leave them open.
+pub fn pipe2(fds: usize, flags: u32) -> isize {
+    // SAFETY: the kernel validates `fds`; see the module comment for why callers pass only
+    // addresses that hold no Rust data.
+    unsafe { syscall2(nr::PIPE2, fds, flags as usize) }
 }
 
 /// `nanosleep(req, rem)` with arbitrary timespec addresses (`rem` is written only when the

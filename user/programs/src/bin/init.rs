@@ -1,9 +1,9 @@
 //! `init`: the first process (pid 1), booted by the kernel as `/bin/init` (P3, P5).
 //!
 //! - Normal boot (`argv = ["/bin/init"]`): greets, shows its arguments, environment and the
-//!   monotonic clock, then reaps children forever: orphans are re-parented to pid 1, and
-//!   `wait4` here is what frees their zombies. With no children it sleeps a second and
-//!   looks again. It never exits.
+//!   monotonic clock, notes that there is no shell yet, then reaps children forever: orphans
+//!   are re-parented to pid 1, and `wait4` here is what frees their zombies. With no
+//!   children it sleeps a second and looks again. It never exits.
 //! - Test boot (`argv = ["/bin/init", "--test"]`, from `cargo xtask test`): runs the test
 //!   manifest compiled in from `user/tests.txt`. For each test it forks; the child execs
 //!   `/bin/<program>` with `argv = ["/bin/<program>"]` and `envp = ["PATH=/bin", "HOME=/"]`
@@ -50,6 +50,7 @@ fn main() -> i32 {
     if env::args().nth(1) == Some("--test") {
         run_tests()
     } else {
+        println!("init: no shell yet (boot with --test to run the test suite); reaping orphans");
         reap_forever()
     }
 }

@@ -142,11 +142,6 @@ fn check_bad_pointers() {
     }
 }
 
-/// Whether this runs on Lantern (whose argument limit is lower than Linux's).
-fn on_lantern() -> bool {
-    ulib::process::uname().is_ok_and(|names| names.sysname.starts_with(b"Lantern\0"))
-}
-
 fn check_too_large() {
     let huge = "x".repeat(256 * 1024);
     check_eq!(
@@ -154,7 +149,8 @@ fn check_too_large() {
         Errno::E2BIG,
         "execve with one 256 KiB argument"
     );
-    if !on_lantern() {
+    // Lantern's argument limit is lower than Linux's.
+    if !ulib::on_lantern() {
         ulib::println!("t_exec: not on Lantern, skipping 200 arguments of 4 KiB");
         return;
     }
