@@ -264,6 +264,33 @@ pub const FUTEX_CMD_MASK: u32 = !(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME);
 /// Bit set matching every waiter.
 pub const FUTEX_BITSET_MATCH_ANY: u32 = 0xffff_ffff;
 
+/// `sched_attr.sched_policy` values Lantern accepts (its policy is system-wide).
+pub const SCHED_OTHER: u32 = 0;
+/// See [`SCHED_OTHER`].
+pub const SCHED_BATCH: u32 = 3;
+
+abi_struct! {
+    /// `struct sched_attr` of `sched_setattr`/`sched_getattr` (version 0, 48 bytes).
+    pub struct SchedAttr {
+        /// Size of the structure the caller passes.
+        pub size: u32,
+        /// Scheduling class (`SCHED_OTHER`, ...).
+        pub sched_policy: u32,
+        /// `SCHED_FLAG_*`.
+        pub sched_flags: u64,
+        /// Nice value (-20..=19).
+        pub sched_nice: i32,
+        /// Static priority of real-time classes (Lantern: lottery/stride tickets if non-zero).
+        pub sched_priority: u32,
+        /// SCHED_DEADLINE runtime in ns (Lantern: the expected run time for SJF/STCF).
+        pub sched_runtime: u64,
+        /// SCHED_DEADLINE deadline in ns.
+        pub sched_deadline: u64,
+        /// SCHED_DEADLINE period in ns.
+        pub sched_period: u64,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -292,6 +319,18 @@ mod tests {
         let field = Utsname::field(&long);
         assert_eq!(field[63], b'x');
         assert_eq!(field[64], 0);
+    }
+
+    #[test]
+    fn sched_attr_layout_matches_linux() {
+        assert_eq!((size_of::<SchedAttr>(), SchedAttr::SIZE), (48, 48));
+        assert_eq!(offset_of!(SchedAttr, sched_flags), 8);
+        assert_eq!(offset_of!(SchedAttr, sched_nice), 16);
+        assert_eq!(offset_of!(SchedAttr, sched_priority), 20);
+        assert_eq!(offset_of!(SchedAttr, sched_runtime), 24);
+        assert_eq!(offset_of!(SchedAttr, sched_period), 40);
+        let attr = SchedAttr { size: 48, sched_nice: -3, sched_runtime: 7, ..SchedAttr::default() };
+        assert_eq!(SchedAttr::from_bytes(&attr.to_bytes()), attr);
     }
 
     #[test]

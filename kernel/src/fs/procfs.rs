@@ -25,13 +25,19 @@ enum SystemFile {
     Uptime,
     Cpuinfo,
     Mounts,
+    /// System-wide scheduling averages.
+    Schedstat,
+    /// The last stints of processes on harts (writing clears it).
+    SchedTrace,
 }
 
-const SYSTEM_FILES: [(&str, SystemFile); 4] = [
+const SYSTEM_FILES: [(&str, SystemFile); 6] = [
     ("meminfo", SystemFile::Meminfo),
     ("uptime", SystemFile::Uptime),
     ("cpuinfo", SystemFile::Cpuinfo),
     ("mounts", SystemFile::Mounts),
+    ("schedstat", SystemFile::Schedstat),
+    ("sched_trace", SystemFile::SchedTrace),
 ];
 
 /// Files under `/proc/<pid>`.
@@ -95,6 +101,8 @@ impl ProcNode {
             Node::System(SystemFile::Uptime) => Ok(uptime()),
             Node::System(SystemFile::Cpuinfo) => Ok(cpuinfo()),
             Node::System(SystemFile::Mounts) => Ok(mounts()),
+            Node::System(SystemFile::Schedstat) => Ok(schedstat()),
+            Node::System(SystemFile::SchedTrace) => Ok(sched::trace_text()),
             Node::PidStatus(pid) => status(&live(pid)?),
             Node::PidMaps(pid) => Ok(maps(&live(pid)?)),
             Node::PidSched(pid) => Ok(sched_file(&live(pid)?)),
@@ -151,6 +159,20 @@ fn cpuinfo() -> String {
         );
     }
     text
+}
+
+fn schedstat() -> String {
+    let stats = sched::stats();
+    let average = |sum: u64| sum.checked_div(stats.finished).unwrap_or(0);
+    format!(
+        "policy {}\nfinished {}\navg_response_ns {}\navg_turnaround_ns {}\navg_wait_ns {}\ncontext_switches {}\n",
+        sched::policy_name(),
+        stats.finished,
+        average(stats.response_ns),
+        average(stats.turnaround_ns),
+        average(stats.wait_ns),
+        stats.switches
+    )
 }
 
 fn mounts() -> String {
@@ -321,7 +343,9 @@ impl Inode for ProcNode {
             Node::Root | Node::PidDir(_) | Node::SysDir | Node::SysKernelDir => {
                 (FileType::Directory, 0o555, 2)
             }
-            Node::SchedPolicy => (FileType::Regular, 0o644, 1),
+            Node::SchedPolicy | Node::System(SystemFile::SchedTrace) => {
+                (FileType::Regular, 0o644, 1)
+            }
             Node::SelfLink => (FileType::Symlink, 0o777, 1),
             _ => (FileType::Regular, 0o444, 1),
         };
@@ -361,6 +385,10 @@ impl Inode for ProcNode {
 
     fn write_at(&self, _offset: u64, data: &[u8]) -> Result<usize, Errno> {
         match self.0 {
+            Node::System(SystemFile::SchedTrace) => {
+                sched::clear_trace();
+                Ok(data.len())
+            }
             Node::SchedPolicy => {
                 let me = sched::current().ok_or(Errno::EPERM)?;
                 if me.inner().creds.euid != 0 {
@@ -378,7 +406,7 @@ impl Inode for ProcNode {
 
     fn truncate(&self, _size: u64) -> Result<(), Errno> {
         match self.0 {
-            Node::SchedPolicy => Ok(()),
+            Node::SchedPolicy | Node::System(SystemFile::SchedTrace) => Ok(()),
             _ => Err(Errno::EACCES),
         }
     }

@@ -308,6 +308,13 @@ pub fn wait(me: &Arc<Process>, pid_arg: isize, options: i32) -> Result<Option<Re
     }
     super::remove(pid);
     sched::forget(pid);
+    {
+        let acct = child.inner().acct;
+        let finish = acct.finish_ns.unwrap_or(acct.arrival_ns);
+        let response = acct.first_run_ns.map_or(0, |t| t - acct.arrival_ns);
+        let turnaround = finish - acct.arrival_ns;
+        sched::record_finished(response, turnaround, turnaround.saturating_sub(acct.cpu_ns));
+    }
     Ok(Some(Reaped {
         pid,
         status,

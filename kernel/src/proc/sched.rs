@@ -21,6 +21,101 @@ use hal::sync::SpinLock;
 
 pub use ::sched::ReadyReason;
 
+/// Why a process left its hart, as the scheduler trace records it.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum StintEnd {
+    Preempted,
+    Yielded,
+    Blocked,
+    Exited,
+}
+
+impl StintEnd {
+    fn word(self) -> &'static str {
+        match self {
+            StintEnd::Preempted => "preempted",
+            StintEnd::Yielded => "yielded",
+            StintEnd::Blocked => "blocked",
+            StintEnd::Exited => "exited",
+        }
+    }
+}
+
+/// One stint of a process on a hart (concept S7: the rows of a Gantt chart).
+#[derive(Clone, Debug)]
+pub struct Stint {
+    pub start_ns: u64,
+    pub end_ns: u64,
+    pub hart: usize,
+    pub pid: super::Pid,
+    pub name: alloc::string::String,
+    pub end: StintEnd,
+}
+
+/// The last stints, oldest first (`/proc/sched_trace`).
+const TRACE_LEN: usize = 4096;
+static TRACE: SpinLock<alloc::collections::VecDeque<Stint>> =
+    SpinLock::new("sched-trace", alloc::collections::VecDeque::new());
+
+/// System-wide scheduling metrics of finished processes (concept S3).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SchedStats {
+    pub finished: u64,
+    pub response_ns: u64,
+    pub turnaround_ns: u64,
+    pub wait_ns: u64,
+    pub switches: u64,
+}
+
+static STATS: SpinLock<SchedStats> = SpinLock::new(
+    "sched-stats",
+    SchedStats {
+        finished: 0,
+        response_ns: 0,
+        turnaround_ns: 0,
+        wait_ns: 0,
+        switches: 0,
+    },
+);
+
+/// The trace as text lines: `start_ns end_ns hart pid name why`.
+pub fn trace_text() -> alloc::string::String {
+    use core::fmt::Write;
+    let mut text = alloc::string::String::new();
+    for stint in TRACE.lock().iter() {
+        let _ = writeln!(
+            text,
+            "{} {} {} {} {} {}",
+            stint.start_ns,
+            stint.end_ns,
+            stint.hart,
+            stint.pid,
+            stint.name,
+            stint.end.word()
+        );
+    }
+    text
+}
+
+/// Empties the trace.
+pub fn clear_trace() {
+    TRACE.lock().clear();
+}
+
+/// A snapshot of the system-wide metrics.
+pub fn stats() -> SchedStats {
+    *STATS.lock()
+}
+
+/// Adds a finished process's response, turnaround and waiting time to the averages.
+pub fn record_finished(response_ns: u64, turnaround_ns: u64, wait_ns: u64) {
+    let mut stats = STATS.lock();
+    stats.finished += 1;
+    stats.response_ns += response_ns;
+    stats.turnaround_ns += turnaround_ns;
+    stats.wait_ns += wait_ns;
+}
+
 /// Timer ticks a process may run before it is preempted.
 pub const QUANTUM_TICKS: u64 = 1;
 
@@ -259,7 +354,7 @@ fn run_process(hart: usize, process: &Arc<Process>) {
 
     let now = time::monotonic_ns();
     HART_BUSY_NS[hart].fetch_add(now - start, Ordering::Relaxed);
-    let requeue = {
+    let (requeue, stint) = {
         let mut inner = process.inner();
         // A zombie charged its stint up to its exit itself (see `lifecycle::exit`).
         let since = match (inner.state, inner.acct.finish_ns) {
@@ -267,8 +362,31 @@ fn run_process(hart: usize, process: &Arc<Process>) {
             _ => start,
         };
         inner.acct.cpu_ns += now.saturating_sub(since);
-        inner.requeue.take()
+        let requeue = inner.requeue.take();
+        let end = match (inner.state, requeue) {
+            (State::Zombie, _) => StintEnd::Exited,
+            (_, Some(ReadyReason::Preempted)) => StintEnd::Preempted,
+            (_, Some(_)) => StintEnd::Yielded,
+            (_, None) => StintEnd::Blocked,
+        };
+        let stint = Stint {
+            start_ns: start,
+            end_ns: now,
+            hart,
+            pid: process.pid,
+            name: inner.name.clone(),
+            end,
+        };
+        (requeue, stint)
     };
+    STATS.lock().switches += 1;
+    {
+        let mut trace = TRACE.lock();
+        if trace.len() == TRACE_LEN {
+            trace.pop_front();
+        }
+        trace.push_back(stint);
+    }
     if let Some(reason) = requeue {
         enqueue(process, reason);
     }

@@ -80,6 +80,8 @@ pub fn dispatch(
         nr::SCHED_YIELD => process::sched_yield(me),
         nr::SETPRIORITY => process::setpriority(me, a0, a1, a2),
         nr::GETPRIORITY => process::getpriority(me, a0, a1),
+        nr::SCHED_SETATTR => process::sched_setattr(me, user, a0, a1, a2),
+        nr::SCHED_GETATTR => process::sched_getattr(me, user, a0, a1, a2, a3),
         nr::UNAME => process::uname(user, a0),
         nr::GETUID => Ok(me.inner().creds.uid as usize),
         nr::GETEUID => Ok(me.inner().creds.euid as usize),

@@ -8,7 +8,7 @@ use crate::time;
 use abi::errno::Errno;
 use abi::process::{
     CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_PARENT_SETTID, CSIGNAL, RUSAGE_CHILDREN,
-    RUSAGE_SELF, Rusage, Utsname,
+    RUSAGE_SELF, Rusage, SCHED_BATCH, SCHED_OTHER, SchedAttr, Utsname,
 };
 use abi::signal::SIGCHLD;
 use abi::time::{Timeval, Tms};
@@ -308,4 +308,72 @@ pub fn getpriority(me: &Arc<Process>, which: usize, who: usize) -> Result<usize,
     }
     let nice = target(me, who)?.inner().sched_params.nice;
     Ok((20 - nice as i32) as usize)
+}
+
+/// `sched_setattr(pid, attr, flags)`: Lantern's policy is system-wide, so only the
+/// per-process parameters are taken: `sched_nice` as nice, `sched_runtime` (ns) as the
+/// expected run time SJF and STCF use, and a non-zero `sched_priority` as lottery/stride
+/// tickets. The class must be SCHED_OTHER or SCHED_BATCH.
+pub fn sched_setattr(
+    me: &Arc<Process>,
+    user: &mut UserState,
+    pid: usize,
+    attr: usize,
+    flags: usize,
+) -> Result<usize, Errno> {
+    if flags != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let attr = UserPtr::<SchedAttr>::new(attr).read(&mut user.space)?;
+    if (attr.size as usize) < SchedAttr::SIZE
+        || !matches!(attr.sched_policy, SCHED_OTHER | SCHED_BATCH)
+        || attr.sched_flags != 0
+    {
+        return Err(Errno::EINVAL);
+    }
+    let process = target(me, pid)?;
+    let nice = attr.sched_nice.clamp(-20, 19) as i8;
+    let params = {
+        let caller = me.inner().creds;
+        let mut inner = process.inner();
+        if caller.euid != 0 && (caller.euid != inner.creds.uid || nice < inner.sched_params.nice) {
+            return Err(Errno::EPERM);
+        }
+        inner.sched_params.nice = nice;
+        if attr.sched_priority != 0 {
+            inner.sched_params.tickets = attr.sched_priority;
+        }
+        inner.sched_params.expected = (attr.sched_runtime != 0)
+            .then(|| attr.sched_runtime.div_ceil(1_000_000_000 / time::HZ));
+        inner.sched_params
+    };
+    sched::set_params(process.pid, params);
+    Ok(0)
+}
+
+/// `sched_getattr(pid, attr, size, flags)`: the parameters `sched_setattr` sets.
+pub fn sched_getattr(
+    me: &Arc<Process>,
+    user: &mut UserState,
+    pid: usize,
+    attr: usize,
+    size: usize,
+    flags: usize,
+) -> Result<usize, Errno> {
+    if flags != 0 || size < SchedAttr::SIZE {
+        return Err(Errno::EINVAL);
+    }
+    let params = target(me, pid)?.inner().sched_params;
+    let value = SchedAttr {
+        size: SchedAttr::SIZE as u32,
+        sched_policy: SCHED_OTHER,
+        sched_nice: params.nice as i32,
+        sched_priority: params.tickets,
+        sched_runtime: params
+            .expected
+            .map_or(0, |ticks| ticks * (1_000_000_000 / time::HZ)),
+        ..SchedAttr::default()
+    };
+    UserPtr::<SchedAttr>::new(attr).write(&mut user.space, &value)?;
+    Ok(0)
 }
