@@ -329,7 +329,12 @@ mod tests {
         assert_eq!(offset_of!(SchedAttr, sched_priority), 20);
         assert_eq!(offset_of!(SchedAttr, sched_runtime), 24);
         assert_eq!(offset_of!(SchedAttr, sched_period), 40);
-        let attr = SchedAttr { size: 48, sched_nice: -3, sched_runtime: 7, ..SchedAttr::default() };
+        let attr = SchedAttr {
+            size: 48,
+            sched_nice: -3,
+            sched_runtime: 7,
+            ..SchedAttr::default()
+        };
         assert_eq!(SchedAttr::from_bytes(&attr.to_bytes()), attr);
     }
 
