@@ -13,6 +13,7 @@
 //! - [`sync`]: spinlocks that disable interrupts (K7).
 //! - [`mmio`], [`uart`], [`plic`]: device registers (K6).
 //! - [`sbi`]: calls into the firmware (timer, harts, reset).
+//! - [`virtio`]: virtio-mmio block devices (through the `virtio-drivers` crate).
 //! - [`backtrace`]: frame-pointer walk for panics.
 //!
 //! Memory layout: physical memory is mapped at `PHYS_OFFSET` (the "direct map"); the kernel
@@ -35,6 +36,7 @@ pub mod stack;
 pub mod sync;
 pub mod trap;
 pub mod uart;
+pub mod virtio;
 
 /// Start of the direct map: physical address `pa` is visible at `pa + PHYS_OFFSET`.
 pub const PHYS_OFFSET: usize = 0xffff_ffc0_0000_0000;

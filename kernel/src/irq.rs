@@ -1,11 +1,11 @@
-//! Interrupt dispatch (concept K6): timer ticks, PLIC external interrupts (the UART), and
+//! Interrupt dispatch (concept K6): timer ticks, PLIC external interrupts (UART, disks), and
 //! inter-hart software interrupts.
 //!
 //! The same [`handle`] serves interrupts that arrive while the kernel runs (through
 //! `hal::trap`) and those that stop a user program (reported by `UserContext::run`).
 
 use crate::devicetree::BootInfo;
-use crate::{console, time};
+use crate::{console, drivers, time};
 use core::sync::atomic::{AtomicU32, Ordering};
 use hal::mmio::Mmio;
 use hal::plic::Plic;
@@ -14,6 +14,8 @@ use hal::trap::Interrupt;
 
 static PLIC: Once<Plic> = Once::new();
 static UART_IRQ: AtomicU32 = AtomicU32::new(0);
+/// Lines of other devices (bit n = line n).
+static DEVICE_IRQS: AtomicU32 = AtomicU32::new(0);
 
 /// Registers the handler and sets up the PLIC and the UART's line.
 pub fn init(info: &BootInfo) {
@@ -31,6 +33,10 @@ pub fn init(info: &BootInfo) {
         UART_IRQ.store(irq, Ordering::Relaxed);
         console::enable_input_interrupt();
     }
+    for irq in drivers::block::probe(&info.virtio) {
+        plic.set_priority(irq, 1);
+        DEVICE_IRQS.fetch_or(1 << irq, Ordering::Relaxed);
+    }
     let _ = PLIC.set(plic);
 }
 
@@ -40,6 +46,10 @@ pub fn init_hart(hart: usize) {
         let uart = UART_IRQ.load(Ordering::Relaxed);
         if uart != 0 {
             plic.enable(hart, uart);
+        }
+        let devices = DEVICE_IRQS.load(Ordering::Relaxed);
+        for irq in (0..32).filter(|irq| devices & (1 << irq) != 0) {
+            plic.enable(hart, irq);
         }
         plic.set_threshold(hart, 0);
     }
@@ -57,7 +67,7 @@ pub fn handle(interrupt: Interrupt) {
             while let Some(irq) = plic.claim(hart) {
                 if irq == UART_IRQ.load(Ordering::Relaxed) {
                     console::receive_input();
-                } else {
+                } else if !drivers::block::handle_interrupt(irq) {
                     log::warn!("unexpected interrupt line {irq}");
                 }
                 plic.complete(hart, irq);

@@ -21,6 +21,7 @@ extern crate alloc;
 
 mod console;
 mod devicetree;
+mod drivers;
 mod exec;
 mod fs;
 mod irq;
@@ -73,9 +74,6 @@ fn boot_main(hartid: usize, dtb_pa: usize) -> ! {
         HARTS_ONLINE.load(Ordering::Acquire)
     );
 
-    let initrd = info
-        .initrd
-        .unwrap_or_else(|| panic!("no initrd: boot with -initrd"));
     let test_mode = info.bootargs.split_whitespace().any(|arg| arg == "test");
     let init = info
         .bootargs
@@ -83,7 +81,7 @@ fn boot_main(hartid: usize, dtb_pa: usize) -> ! {
         .find_map(|arg| arg.strip_prefix("init="))
         .unwrap_or("/bin/init");
     proc::sched::init(info.harts.iter().max().map_or(1, |&h| h + 1));
-    if let Err(e) = fs::init(initrd) {
+    if let Err(e) = fs::init(info.initrd) {
         panic!("cannot build the root file system: {}", e.description());
     }
     if let Err(e) = proc::lifecycle::spawn_init(init, test_mode) {

@@ -20,19 +20,58 @@ pub struct Artefacts {
     pub initrd: PathBuf,
     /// The initrd's size in bytes.
     pub initrd_len: usize,
+    /// The disk image with the root file system (the initrd's files plus empty `/tmp`,
+    /// `/home`, `/dev` and `/proc`).
+    pub disk: PathBuf,
 }
+
+/// Size of the disk image.
+const DISK_MIB: u64 = 128;
 
 /// Builds the kernel, the user programs and the initrd.
 pub fn build_all(layout: &Layout) -> Result<Artefacts, String> {
     let kernel = build_kernel(layout)?;
     let programs = build_programs(layout)?;
     let (initrd, initrd_len) = build_initrd(layout, &programs)?;
+    let disk = build_disk(layout, &initrd)?;
     Ok(Artefacts {
         kernel,
         programs,
         initrd,
         initrd_len,
+        disk,
     })
+}
+
+/// The disk image: every file and directory of the initrd, with its mode, plus the
+/// directories the system mounts or writes to. Made fresh on each build.
+fn build_disk(layout: &Layout, initrd_path: &Path) -> Result<PathBuf, String> {
+    let initrd = fs::read(initrd_path)
+        .map_err(|error| format!("could not read {}: {error}", layout.show(initrd_path)))?;
+    let mut entries = Vec::new();
+    for entry in initrd::Reader::new(&initrd) {
+        let entry = entry.map_err(|error| format!("the initrd is malformed: {error:?}"))?;
+        entries.push(crate::disk::ImageEntry {
+            path: format!("/{}", entry.name),
+            mode: entry.mode,
+            data: entry.data.to_vec(),
+        });
+    }
+    for (dir, mode) in [
+        ("/tmp", 0o041_777),
+        ("/home", 0o040_755),
+        ("/dev", 0o040_755),
+        ("/proc", 0o040_555),
+    ] {
+        entries.push(crate::disk::ImageEntry {
+            path: dir.to_string(),
+            mode,
+            data: Vec::new(),
+        });
+    }
+    let path = layout.disk_image();
+    crate::disk::build_image(&path, DISK_MIB, &entries, crate::disk::now())?;
+    Ok(path)
 }
 
 /// Prints where the artefacts are.
@@ -46,6 +85,10 @@ pub fn print_artefacts(layout: &Layout, artefacts: &Artefacts) {
         layout.show(&artefacts.initrd),
         artefacts.programs.len(),
         artefacts.initrd_len
+    );
+    println!(
+        "disk: {} ({DISK_MIB} MiB, the root file system)",
+        layout.show(&artefacts.disk)
     );
 }
 

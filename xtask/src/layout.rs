@@ -57,6 +57,11 @@ impl Layout {
         self.target_dir.join("lantern")
     }
 
+    /// The disk image holding the root file system.
+    pub fn disk_image(&self) -> PathBuf {
+        self.lantern_dir().join("disk.img")
+    }
+
     /// The initrd image.
     pub fn initrd(&self) -> PathBuf {
         self.lantern_dir().join("initrd.cpio")

@@ -46,6 +46,21 @@ pub fn command(kernel: &Path, initrd: &Path, smp: u32, mode: Mode) -> Command {
     command
 }
 
+/// Attaches `image` as a virtio block device (the kernel mounts it as `/`).
+///
+/// `event_idx=off`: the `virtio-drivers` crate compares event indices without allowing for
+/// their 16-bit wrap-around, so after 65536 requests it would stop notifying the device and
+/// every later request would hang. Without the feature it uses the plain notification flag.
+pub fn attach_disk(command: &mut Command, image: &Path) {
+    let drive = format!("file={},if=none,format=raw,id=disk0", image.display());
+    command.args([
+        "-drive",
+        &drive,
+        "-device",
+        "virtio-blk-device,drive=disk0,event_idx=off",
+    ]);
+}
+
 /// Runs QEMU on the terminal until it exits.
 pub fn run_interactive(mut command: Command) -> Result<(), String> {
     cmd::run(&mut command)

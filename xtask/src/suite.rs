@@ -129,16 +129,27 @@ fn kernel_tests(
     artefacts: &Artefacts,
     options: Options,
 ) -> Result<Summary, String> {
-    let command = qemu::command(
+    let mut command = qemu::command(
         &artefacts.kernel,
         &artefacts.initrd,
         options.smp,
         qemu::Mode::Test,
     );
+    qemu::attach_disk(&mut command, &artefacts.disk);
     let run = qemu::run_tests(command, layout, options.timeout)?;
     let report = report::parse_log(&run.log);
-    report::judge(&report, run.exit_code)
-        .map_err(|why| format!("{why}; see {}", layout.show(&layout.test_log())))
+    let summary = report::judge(&report, run.exit_code)
+        .map_err(|why| format!("{why}; see {}", layout.show(&layout.test_log())))?;
+    // Everything the tests did to the disk must leave a consistent file system.
+    let fsck = crate::disk::check_image(&artefacts.disk, false)?;
+    if !fsck.is_clean() {
+        return Err(format!(
+            "the disk is not clean after the tests (fsck of {}):\n{fsck}",
+            layout.show(&artefacts.disk)
+        ));
+    }
+    println!("fsck {}: clean", layout.show(&artefacts.disk));
+    Ok(summary)
 }
 
 #[cfg(test)]

@@ -264,8 +264,53 @@ abi_struct! {
     }
 }
 
+abi_struct! {
+    /// `struct statfs` of `statfs`/`fstatfs` (riscv64: the generic 64-bit layout, 120 bytes).
+    pub struct Statfs {
+        /// File system type magic.
+        pub f_type: i64,
+        /// Optimal transfer block size.
+        pub f_bsize: i64,
+        /// Data blocks in the file system.
+        pub f_blocks: u64,
+        /// Free blocks.
+        pub f_bfree: u64,
+        /// Free blocks available to unprivileged users.
+        pub f_bavail: u64,
+        /// Inodes.
+        pub f_files: u64,
+        /// Free inodes.
+        pub f_ffree: u64,
+        /// File system id.
+        pub f_fsid: [i32; 2],
+        /// Longest file name.
+        pub f_namelen: i64,
+        /// Fragment size.
+        pub f_frsize: i64,
+        /// Mount flags (`ST_*`).
+        pub f_flags: i64,
+        /// Reserved.
+        pub f_spare: [i64; 4],
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn statfs_layout_matches_linux() {
+        use super::Statfs;
+        assert_eq!((core::mem::size_of::<Statfs>(), Statfs::SIZE), (120, 120));
+        assert_eq!(core::mem::offset_of!(Statfs, f_fsid), 56);
+        assert_eq!(core::mem::offset_of!(Statfs, f_namelen), 64);
+        assert_eq!(core::mem::offset_of!(Statfs, f_spare), 88);
+        let value = Statfs {
+            f_blocks: 9,
+            f_fsid: [1, 2],
+            ..Statfs::default()
+        };
+        assert_eq!(Statfs::from_bytes(&value.to_bytes()), value);
+    }
+
     use super::*;
     use core::mem::{offset_of, size_of};
 

@@ -9,7 +9,9 @@
 //!
 //! Locks: each file system protects its own state; the mount table is written at boot only.
 
+pub mod bcache;
 pub mod devfs;
+pub mod diskfs;
 pub mod fdtable;
 pub mod file;
 pub mod pipe;
@@ -228,6 +230,15 @@ pub trait Inode: Send + Sync {
     }
     fn read_link(&self) -> Result<String, Errno> {
         Err(Errno::EINVAL)
+    }
+    /// Size and free space of the file system holding this inode (`statfs`).
+    fn statfs(&self) -> abi::fs::Statfs {
+        abi::fs::Statfs {
+            f_bsize: 4096,
+            f_frsize: 4096,
+            f_namelen: NAME_MAX as i64,
+            ..abi::fs::Statfs::default()
+        }
     }
     /// Lets a file system find its own inode type behind `dyn Inode` (rename, link).
     fn as_any(&self) -> &dyn core::any::Any;
@@ -522,10 +533,59 @@ pub fn check_access(
     }
 }
 
-/// Builds the root file system at boot: a ramfs filled from the initrd (every directory and
-/// file with its mode), plus `/dev`, `/proc`, `/tmp` and `/home`; then mounts devfs and
-/// procfs.
-pub fn init(initrd: &[u8]) -> Result<(), Errno> {
+/// The disk file system mounted as `/`, if any (for `sync` at power-off).
+static ROOT_DISK: hal::sync::Once<Arc<diskfs::DiskFs>> = hal::sync::Once::new();
+
+/// Commits every file system to its disk (before powering off).
+pub fn sync_all() {
+    if let Some(disk) = ROOT_DISK.get()
+        && let Err(e) = disk.sync()
+    {
+        log::error!("sync of the root file system failed: {}", e.description());
+    }
+}
+
+/// Builds the root file system at boot: the disk file system on the first disk if there is
+/// one, else a ramfs filled from the initrd; plus `/dev`, `/proc`, `/tmp` and `/home`, with
+/// devfs and procfs mounted.
+pub fn init(initrd: Option<&[u8]>) -> Result<(), Errno> {
+    let disk_root =
+        crate::drivers::block::disk(0).and_then(|disk| match diskfs::DiskFs::mount(disk) {
+            Ok(fs) => Some(fs),
+            Err(e) => {
+                log::warn!("the first disk holds no usable file system ({e:?}); using the initrd");
+                None
+            }
+        });
+    let root = match disk_root {
+        Some(fs) => {
+            let root = fs.root();
+            let _ = ROOT_DISK.set(fs);
+            set_root(root.clone(), "lanternfs");
+            log::info!("root file system: the disk");
+            root
+        }
+        None => ramfs_from_initrd(initrd.ok_or(Errno::ENOENT)?)?,
+    };
+    for dir in ["dev", "proc", "tmp", "home"] {
+        match root.create(
+            dir,
+            FileType::Directory,
+            if dir == "tmp" { 0o1777 } else { 0o755 },
+            0,
+            0,
+        ) {
+            Ok(_) | Err(Errno::EEXIST) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    mount("/dev", devfs::new(), "devfs")?;
+    mount("/proc", procfs::new(), "proc")?;
+    Ok(())
+}
+
+/// A ramfs root holding every directory and file of the initrd, with their modes.
+fn ramfs_from_initrd(initrd: &[u8]) -> Result<Arc<dyn Inode>, Errno> {
     let fs = ramfs::RamFs::new();
     let root = fs.root();
     set_root(root.clone(), "ramfs");
@@ -545,24 +605,8 @@ pub fn init(initrd: &[u8]) -> Result<(), Errno> {
             files += 1;
         }
     }
-    for dir in ["dev", "proc", "tmp", "home"] {
-        match root.create(
-            dir,
-            FileType::Directory,
-            if dir == "tmp" { 0o1777 } else { 0o755 },
-            0,
-            0,
-        ) {
-            Ok(_) | Err(Errno::EEXIST) => {}
-            Err(e) => return Err(e),
-        }
-    }
-    mount("/dev", devfs::new(), "devfs")?;
-    mount("/proc", procfs::new(), "proc")?;
-    log::info!(
-        "root file system: ramfs with {files} files from the initrd; /dev and /proc mounted"
-    );
-    Ok(())
+    log::info!("root file system: ramfs with {files} files from the initrd");
+    Ok(root)
 }
 
 /// The directory that will hold `path` (creating missing directories) and the last name.

@@ -29,15 +29,18 @@ enum SystemFile {
     Schedstat,
     /// The last stints of processes on harts (writing clears it).
     SchedTrace,
+    /// Disk requests and buffer-cache counters.
+    Diskstats,
 }
 
-const SYSTEM_FILES: [(&str, SystemFile); 6] = [
+const SYSTEM_FILES: [(&str, SystemFile); 7] = [
     ("meminfo", SystemFile::Meminfo),
     ("uptime", SystemFile::Uptime),
     ("cpuinfo", SystemFile::Cpuinfo),
     ("mounts", SystemFile::Mounts),
     ("schedstat", SystemFile::Schedstat),
     ("sched_trace", SystemFile::SchedTrace),
+    ("diskstats", SystemFile::Diskstats),
 ];
 
 /// Files under `/proc/<pid>`.
@@ -103,6 +106,7 @@ impl ProcNode {
             Node::System(SystemFile::Mounts) => Ok(mounts()),
             Node::System(SystemFile::Schedstat) => Ok(schedstat()),
             Node::System(SystemFile::SchedTrace) => Ok(sched::trace_text()),
+            Node::System(SystemFile::Diskstats) => Ok(diskstats()),
             Node::PidStatus(pid) => status(&live(pid)?),
             Node::PidMaps(pid) => Ok(maps(&live(pid)?)),
             Node::PidSched(pid) => Ok(sched_file(&live(pid)?)),
@@ -173,6 +177,28 @@ fn schedstat() -> String {
         average(stats.wait_ns),
         stats.switches
     )
+}
+
+fn diskstats() -> String {
+    let mut text = String::new();
+    let mut index = 0;
+    while let Some(disk) = crate::drivers::block::disk(index) {
+        let (reads, writes) = disk.counters();
+        let _ = writeln!(
+            text,
+            "vd{} reads {reads} writes {writes} bytes {}",
+            (b'a' + index as u8) as char,
+            disk.size()
+        );
+        index += 1;
+    }
+    let cache = super::bcache::stats();
+    let _ = writeln!(
+        text,
+        "cache hits {} misses {} writebacks {}",
+        cache.hits, cache.misses, cache.writebacks
+    );
+    text
 }
 
 fn mounts() -> String {
@@ -306,6 +332,9 @@ fn status(process: &Arc<proc::Process>) -> Result<String, Errno> {
         acct.finish_ns.map_or(-1, |t| t as i64)
     );
     let _ = writeln!(text, "SigPnd:\t{:016x}", process.pending_signals());
+    if let (State::Blocked, Some(at)) = (inner.state, inner.waiting_at) {
+        let _ = writeln!(text, "Wchan:\t{}:{}", at.file(), at.line());
+    }
     let _ = writeln!(
         text,
         "voluntary_ctxt_switches:\t{}",

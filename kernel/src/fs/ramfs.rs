@@ -636,6 +636,25 @@ impl Inode for RamInode {
         }
     }
 
+    fn statfs(&self) -> abi::fs::Statfs {
+        const RAMFS_MAGIC: i64 = 0x8584_58f6;
+        let frames = hal::mem::frame_stats();
+        let free = frames.free_frames.saturating_sub(RESERVED_FRAMES) as u64;
+        let state = self.fs.state.lock();
+        abi::fs::Statfs {
+            f_type: RAMFS_MAGIC,
+            f_bsize: PAGE as i64,
+            f_blocks: frames.managed_frames as u64,
+            f_bfree: free,
+            f_bavail: free,
+            f_files: state.nodes.len() as u64 + free,
+            f_ffree: free,
+            f_namelen: NAME_MAX as i64,
+            f_frsize: PAGE as i64,
+            ..abi::fs::Statfs::default()
+        }
+    }
+
     fn as_any(&self) -> &dyn core::any::Any {
         self
     }

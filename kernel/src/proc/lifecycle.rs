@@ -231,6 +231,7 @@ fn init_exited(status: i32) -> ! {
         let success =
             abi::wait::WaitStatus::decode(status) == Some(abi::wait::WaitStatus::Exited(0));
         console::println!("init finished the tests: {}", describe_status(status));
+        fs::sync_all();
         crate::power::power_off(success)
     }
     panic!("init exited ({})", describe_status(status));

@@ -133,6 +133,8 @@ pub struct Inner {
     pub acct: Accounting,
     /// Address given to set_tid_address (cleared and futex-woken at thread exit later).
     pub clear_child_tid: usize,
+    /// Where in the kernel the process last went to sleep (like Linux's wchan).
+    pub waiting_at: Option<&'static core::panic::Location<'static>>,
     /// What the scheduling policy weighs: nice, tickets, expected run time.
     pub sched_params: ::sched::TaskParams,
 }
@@ -333,6 +335,7 @@ pub fn create(setup: Setup) -> Result<Arc<Process>, abi::errno::Errno> {
                     ..Accounting::default()
                 },
                 clear_child_tid: 0,
+                waiting_at: None,
                 sched_params,
             },
         ),
@@ -383,6 +386,9 @@ pub fn print_process_list() {
             response / 1_000_000,
             inner.name
         );
+        if let (State::Blocked, Some(at)) = (inner.state, inner.waiting_at) {
+            crate::console::println!("              waiting at {}:{}", at.file(), at.line());
+        }
     }
     for hart in 0..hal::MAX_HARTS {
         let ticks = time::timer_interrupts(hart);

@@ -24,18 +24,21 @@ impl<T> SleepLock<T> {
         }
     }
 
-    /// Takes the lock, sleeping while another process holds it. Must be called by a process
-    /// (not an interrupt handler or the scheduler loop). Signals do not interrupt the wait.
+    /// Takes the lock, sleeping while another process holds it. Outside any process (at
+    /// boot, before the scheduler runs) it spins instead. Signals do not interrupt the wait.
     pub fn lock(&self) -> SleepLockGuard<'_, T> {
-        let me = sched::current().expect("sleep locks are taken by processes");
         let mut taken = None;
-        while taken.is_none() {
-            // A pending signal makes `wait_until` return early; simply try again, the
-            // process acts on the signal after its syscall completes.
-            let _ = self.waiters.wait_until(&me, 0, || {
+        match sched::current() {
+            Some(me) => self.waiters.wait_uninterruptible(&me, || {
                 taken = self.value.lock().take();
                 taken.is_some()
-            });
+            }),
+            None => {
+                while taken.is_none() {
+                    taken = self.value.lock().take();
+                    core::hint::spin_loop();
+                }
+            }
         }
         SleepLockGuard {
             lock: self,

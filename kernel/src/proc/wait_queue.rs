@@ -25,10 +25,30 @@ impl WaitQueue {
 
     /// Blocks `me` until `ready()` returns true (checked under the queue lock).
     /// `Err(EINTR)` if a signal arrives first.
+    #[track_caller]
     pub fn wait_until(
         &self,
         me: &Arc<Process>,
         key: u64,
+        ready: impl FnMut() -> bool,
+    ) -> Result<(), Errno> {
+        self.wait(me, key, true, core::panic::Location::caller(), ready)
+    }
+
+    /// Like [`wait_until`](Self::wait_until), but signals do not end the wait: for waits
+    /// that always end soon by themselves (a disk request, a sleep lock) and whose callers
+    /// cannot back out.
+    #[track_caller]
+    pub fn wait_uninterruptible(&self, me: &Arc<Process>, ready: impl FnMut() -> bool) {
+        let _ = self.wait(me, 0, false, core::panic::Location::caller(), ready);
+    }
+
+    fn wait(
+        &self,
+        me: &Arc<Process>,
+        key: u64,
+        interruptible: bool,
+        at: &'static core::panic::Location<'static>,
         mut ready: impl FnMut() -> bool,
     ) -> Result<(), Errno> {
         loop {
@@ -37,11 +57,12 @@ impl WaitQueue {
                 if ready() {
                     return Ok(());
                 }
-                if me.pending_signals() != 0 {
+                if interruptible && me.pending_signals() != 0 {
                     return Err(Errno::EINTR);
                 }
                 waiters.push((me.clone(), key));
                 let mut inner = me.inner();
+                inner.waiting_at = Some(at);
                 me.set_state(&mut inner, State::Blocked);
             }
             sched::block_current(me);

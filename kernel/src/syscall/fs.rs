@@ -737,3 +737,19 @@ pub fn readlinkat(
 pub fn umask(me: &Arc<Process>, mask: usize) -> Result<usize> {
     Ok(me.umask.swap(mask as u32 & 0o777, Ordering::Relaxed) as usize)
 }
+
+/// `statfs(path, buf)`.
+pub fn statfs(me: &Arc<Process>, user: &mut UserState, path: usize, buf: usize) -> Result<usize> {
+    let path = path_arg(user, path)?;
+    let cwd = me.cwd.lock().clone();
+    let value = fs::resolve(&cwd, &path, true)?.statfs();
+    UserPtr::<abi::fs::Statfs>::new(buf).write(&mut user.space, &value)?;
+    Ok(0)
+}
+
+/// `fstatfs(fd, buf)`.
+pub fn fstatfs(me: &Arc<Process>, user: &mut UserState, fd: usize, buf: usize) -> Result<usize> {
+    let value = file(me, fd)?.inode().ok_or(Errno::ENOSYS)?.statfs();
+    UserPtr::<abi::fs::Statfs>::new(buf).write(&mut user.space, &value)?;
+    Ok(0)
+}

@@ -63,6 +63,8 @@ pub fn dispatch(
         nr::FACCESSAT2 => fs::faccessat(me, user, a0, a1, a2, a3),
         nr::UTIMENSAT => fs::utimensat(me, user, a0, a1, a2, a3),
         nr::UMASK => fs::umask(me, a0),
+        nr::STATFS => fs::statfs(me, user, a0, a1),
+        nr::FSTATFS => fs::fstatfs(me, user, fd, a1),
         nr::EXIT | nr::EXIT_GROUP => return Outcome::Exit(process::exit_status(a0)),
         nr::CLONE => process::clone(me, user, a0, a1, a2, a3, a4),
         nr::EXECVE => process::execve(me, user, a0, a1, a2),

@@ -7,11 +7,13 @@
 //! - [`workload`]: jobs and their command-line syntax;
 //! - [`engine`]: the simulation, which records the dispatch trace;
 //! - [`metrics`]: per-job and average numbers;
-//! - [`chart`]: Gantt charts;
+//! - [`chart`]: Gantt charts, of simulated runs and of kernel traces alike;
+//! - [`trace`]: traces recorded by the kernel (`/proc/sched_trace`), read back for charts;
 //! - [`report`]: the text the command prints.
 
 pub mod chart;
 pub mod engine;
 pub mod metrics;
 pub mod report;
+pub mod trace;
 pub mod workload;

@@ -1,14 +1,16 @@
 //! `lantern-sim`: the host simulator's command line (concepts S3, S6, S7). `sched` runs one
 //! policy (trace, per-job table, averages) or compares several on one workload, with
-//! optional text and SVG Gantt charts.
+//! optional text and SVG Gantt charts; `gantt` draws the same charts from a trace the
+//! kernel recorded (`/proc/sched_trace`, or `schedbench --trace` output).
 
 use clap::builder::PossibleValuesParser;
 use clap::{Args, Parser, Subcommand};
-use lantern_sim::chart::{gantt_svg, gantt_text};
+use lantern_sim::chart::{Chart, gantt_svg, gantt_text};
 use lantern_sim::engine::{Run, simulate};
 use lantern_sim::report::{comparison, job_table, trace};
 use lantern_sim::workload::{Job, parse_jobs};
 use sched::{MlfqConfig, POLICY_NAMES, PolicyConfig, Ticks, by_name};
+use std::io::Read;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -43,6 +45,38 @@ struct Cli {
 enum Command {
     /// Run a scheduling policy (or compare several) on a workload.
     Sched(SchedArgs),
+    /// Draw Gantt charts of a trace recorded by the kernel (/proc/sched_trace).
+    Gantt(GanttArgs),
+}
+
+const TRACE_SYNTAX: &str = "\
+TRACE: the text of Lantern's /proc/sched_trace, one stint per line:
+  <start_ns> <end_ns> <hart> <pid> <name> <why>     why: preempted|yielded|blocked|exited
+Blank lines and lines starting with # are skipped. In a console capture, frame each trace
+with marker lines; only framed lines are read then, one chart per frame:
+  --- sched_trace LABEL
+  ...stints...
+  --- end sched_trace
+(`schedbench --trace` prints its traces framed this way.)
+
+Examples:
+  lantern-sim gantt --input trace.txt --svg trace.svg
+  cargo xtask run | tee console.txt;  lantern-sim gantt --input console.txt --width 120";
+
+#[derive(Args)]
+#[command(after_help = TRACE_SYNTAX)]
+struct GanttArgs {
+    /// The trace to read; - is standard input.
+    #[arg(short, long, value_name = "FILE", default_value = "-")]
+    input: String,
+
+    /// Columns of the text Gantt chart at most (longer traces are scaled).
+    #[arg(long, default_value_t = 100)]
+    width: usize,
+
+    /// Also write an SVG Gantt chart (all traces on one time axis) to FILE.
+    #[arg(long, value_name = "FILE")]
+    svg: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -163,13 +197,49 @@ fn sched(args: &SchedArgs) -> Result<(), String> {
         print!("{}", comparison(&jobs, &runs));
         runs
     };
+    let charts: Vec<Chart> = runs.iter().map(|run| Chart::from_run(&jobs, run)).collect();
     if args.gantt {
-        for run in &runs {
-            print!("\n{}: {}", run.policy, gantt_text(&jobs, run, args.width));
+        for chart in &charts {
+            print!("\n{}: {}", chart.title, gantt_text(chart, args.width));
         }
     }
     if let Some(path) = &args.svg {
-        std::fs::write(path, gantt_svg(&jobs, &runs))
+        std::fs::write(path, gantt_svg(&charts))
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        println!("\nSVG Gantt chart written to {}", path.display());
+    }
+    Ok(())
+}
+
+fn gantt(args: &GanttArgs) -> Result<(), String> {
+    let text = if args.input == "-" {
+        let mut text = String::new();
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .map_err(|e| format!("cannot read standard input: {e}"))?;
+        text
+    } else {
+        std::fs::read_to_string(&args.input)
+            .map_err(|e| format!("cannot read {}: {e}", args.input))?
+    };
+    let input = if args.input == "-" {
+        "standard input"
+    } else {
+        &args.input
+    };
+    let traces =
+        lantern_sim::trace::parse(&text).map_err(|e| format!("{input}: {e} (see --help)"))?;
+    let charts = lantern_sim::trace::charts(&traces);
+    for (index, (trace, chart)) in traces.iter().zip(&charts).enumerate() {
+        if index > 0 {
+            println!();
+        }
+        println!("{}\n", chart.heading);
+        println!("{}", trace.table());
+        print!("{}", gantt_text(chart, args.width));
+    }
+    if let Some(path) = &args.svg {
+        std::fs::write(path, gantt_svg(&charts))
             .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
         println!("\nSVG Gantt chart written to {}", path.display());
     }
@@ -180,6 +250,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
         Command::Sched(args) => sched(args),
+        Command::Gantt(args) => gantt(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -66,3 +66,42 @@ fn mistakes_are_reported_with_a_failing_status() {
     let unknown = lantern_sim(&["sched", "--policy", "edf", "--jobs", "10"]);
     assert!(!unknown.status.success());
 }
+
+#[test]
+fn gantt_draws_a_recorded_trace_as_text_and_svg() {
+    let dir = env!("CARGO_TARGET_TMPDIR");
+    let input = format!("{dir}/trace.txt");
+    let svg = format!("{dir}/trace.svg");
+    std::fs::write(
+        &input,
+        "console noise\n--- sched_trace convoy/fifo\n0 20000000 0 21 A exited\n20000000 30000000 0 22 B exited\n--- end sched_trace\n",
+    )
+    .unwrap();
+    let output = lantern_sim(&["gantt", "--input", &input, "--svg", &svg, "--width", "30"]);
+    assert!(output.status.success(), "{output:?}");
+    let text = stdout(&output);
+    assert!(
+        text.starts_with("convoy/fifo — 2 processes, 2 stints, 30 ms\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("gantt (1 column = 1 ms)\nhart 0 |AAAAAAAAAAAAAAAAAAAABBBBBBBBBB|"),
+        "{text}"
+    );
+    let chart = std::fs::read_to_string(&svg).unwrap();
+    assert_eq!(chart.matches("<title>").count(), 2);
+}
+
+#[test]
+fn gantt_reports_a_malformed_line_by_number() {
+    let input = format!("{}/bad-trace.txt", env!("CARGO_TARGET_TMPDIR"));
+    std::fs::write(&input, "0 10 0 7 A exited\n10 20 0 8 B sleeping\n").unwrap();
+    let output = lantern_sim(&["gantt", "--input", &input]);
+    assert!(!output.status.success());
+    let message = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        message
+            .contains("line 2: why `sleeping` is not one of preempted, yielded, blocked, exited"),
+        "{message}"
+    );
+}

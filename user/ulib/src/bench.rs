@@ -1,10 +1,11 @@
 //! Benchmark support for the `bench_*` programs (`cargo xtask bench`, docs/benchmarks.md):
 //! the arguments every benchmark program takes, timed runs summarised by their median, the
-//! one-line results `cargo xtask bench` reads from the console, and a probe of `mmap`.
+//! one-line results `cargo xtask bench` reads from the console.
 //!
 //! Result lines, each printed with one `write` so lines of different programs never mix:
 //! ```text
-//! bench <name> n=<ops per run> runs=<R> median_ns=<ns per op> min_ns=<ns> max_ns=<ns> [mb_s=<x>] [<key>=<value>...]
+//! bench <name> n=<ops per run> runs=<R> median_ns=<ns per op> min_ns=<ns> max_ns=<ns>
+//!       [mb_s=<x>] [<key>=<value>...]    (all on one line)
 //! bench <name> <key>=<value>...        (figures that are not times: kb=, frames=, ratio=)
 //! bench <name> skipped: <why>
 //! bench <name> error: <why>
@@ -19,23 +20,17 @@
 //! [`FIXED_RUNS`] runs of a fixed amount of work (64 MiB copies). The median of the
 //! per-operation times is the result; min and max show the spread. With `--smoke` every
 //! benchmark does one tiny run, only to show that it completes.
-//!
-//! [`AnonMapping`] calls `mmap` directly, so the mmap benchmark measures as soon as the
-//! kernel serves the call (and reports itself skipped until then).
 
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt::{self, Display, Write};
 
 use abi::Errno;
-use abi::mm::{MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE};
-use abi::nr;
 use abi::signal::signal_name;
 use abi::time::CLOCK_MONOTONIC;
 use abi::wait::WaitStatus;
 
 use crate::process::Pid;
-use crate::syscall::{decode, syscall2, syscall6};
 
 /// How long one measured run of [`Bench::measure`] should last.
 pub const RUN_NS: u64 = 200_000_000;
@@ -354,36 +349,5 @@ pub fn main(benchmarks: &[Benchmark]) -> i32 {
             );
             2
         }
-    }
-}
-
-/// An anonymous, private, read-write mapping made with `mmap`, unmapped when dropped. The
-/// program never gets a reference into it, so making and dropping one cannot change memory
-/// that Rust code uses.
-pub struct AnonMapping {
-    addr: usize,
-    len: usize,
-}
-
-impl AnonMapping {
-    /// `mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)`;
-    /// `ENOSYS` while the kernel has no `mmap`.
-    pub fn new(len: usize) -> Result<AnonMapping, Errno> {
-        let prot = (PROT_READ | PROT_WRITE) as usize;
-        let flags = (MAP_PRIVATE | MAP_ANONYMOUS) as usize;
-        // SAFETY: without MAP_FIXED and with a NULL hint the kernel places the mapping where
-        // nothing is mapped, so no memory in use changes; the call reads and writes no user
-        // memory. The descriptor -1 travels sign-extended, as the ABI wants.
-        let ret = unsafe { syscall6(nr::MMAP, 0, len, prot, flags, -1isize as usize, 0) };
-        decode(ret).map(|addr| AnonMapping { addr, len })
-    }
-}
-
-impl Drop for AnonMapping {
-    fn drop(&mut self) {
-        // SAFETY: `addr..addr + len` is exactly the range `mmap` returned for this mapping,
-        // which nothing refers into (see the type's comment), so unmapping it changes no
-        // memory Rust code uses. A failure leaves the mapping in place, which is harmless.
-        let _ = unsafe { syscall2(nr::MUNMAP, self.addr, self.len) };
     }
 }

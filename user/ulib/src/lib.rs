@@ -16,6 +16,8 @@
 //! - The panic handler prints `panicked at <location>: <message>` and exits with status 101.
 //! - [`check!`], [`check_eq!`] and [`check_ne!`] ([`mod@check`]) are the assertions of test
 //!   programs: on failure they print what went wrong and exit with status 1.
+//! - [`procfs`] reads Lantern's scheduling files in `/proc` (`/proc/<pid>/sched`,
+//!   `/proc/schedstat`, the policy, the scheduling trace) into values.
 //! - [`elf`] describes the program headers that [`env::program_headers`] returns.
 //! - [`hazard`] holds operations that are illegal in user mode, for tests that expect the
 //!   kernel to kill the program, and addresses no user pointer may use.
@@ -43,6 +45,7 @@ pub mod io;
 pub mod mm;
 mod panic;
 pub mod process;
+pub mod procfs;
 pub mod raw;
 pub mod sched;
 pub mod start;

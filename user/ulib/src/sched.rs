@@ -1,15 +1,18 @@
-//! Scheduling calls (S5, K4): giving up the CPU ([`sched_yield`]), asking which hart runs
-//! the caller ([`getcpu`]), and pinning a process to a set of harts ([`sched_setaffinity`],
-//! [`sched_getaffinity`]).
+//! Scheduling calls (S1, S5, K4): giving up the CPU ([`sched_yield`]), asking which hart runs
+//! the caller ([`getcpu`]), pinning a process to a set of harts ([`sched_setaffinity`],
+//! [`sched_getaffinity`]), and a process's scheduling parameters: its nice value
+//! ([`setpriority`], [`getpriority`]) and all of them at once ([`sched_setattr`],
+//! [`sched_getattr`]: nice, lottery/stride tickets, expected run time).
 //!
 //! A CPU set is a `u64` with bit `n` standing for hart `n`: the first 8 bytes of Linux's
 //! `cpu_set_t` bitmap on a little-endian machine, enough for the 64 harts this supports.
 
 use abi::Errno;
 use abi::nr;
+pub use abi::process::{SCHED_BATCH, SCHED_OTHER, SchedAttr};
 
 use crate::process::Pid;
-use crate::syscall::{decode, syscall0, syscall3};
+use crate::syscall::{decode, syscall0, syscall2, syscall3, syscall4};
 
 /// Bytes of the CPU set passed to the affinity calls.
 pub const CPU_SET_BYTES: usize = core::mem::size_of::<u64>();
@@ -62,4 +65,68 @@ pub fn sched_getaffinity(pid: Pid) -> Result<u64, Errno> {
         )
     })?;
     Ok(mask)
+}
+
+/// `setpriority`/`getpriority`: `who` is a process id (0: the caller). The only kind Lantern
+/// has.
+pub const PRIO_PROCESS: i32 = 0;
+
+/// `setpriority(which, who, nice)`: sets the nice value (-20..=19, lower is more favoured;
+/// values outside are clamped) of process `who` (0: the caller). Lowering it needs root
+/// (`EACCES`); changing another user's process needs root (`EPERM`).
+pub fn setpriority(which: i32, who: Pid, nice: i32) -> Result<(), Errno> {
+    // SAFETY: `setpriority` takes no pointer and changes only scheduling parameters.
+    decode(unsafe { syscall3(nr::SETPRIORITY, which as usize, who as usize, nice as usize) })
+        .map(|_| ())
+}
+
+/// `getpriority(which, who)`: the nice value of process `who` (0: the caller). The kernel
+/// returns `20 - nice` (never negative, so never mistaken for an error); this undoes that.
+pub fn getpriority(which: i32, who: Pid) -> Result<i32, Errno> {
+    // SAFETY: `getpriority` takes no pointer and only reads scheduling parameters.
+    let raw = decode(unsafe { syscall2(nr::GETPRIORITY, which as usize, who as usize) })?;
+    Ok(20 - raw as i32)
+}
+
+/// `sched_setattr(pid, &attr, flags)`: sets process `pid`'s (0: the caller's) scheduling
+/// parameters. On Lantern, `sched_policy` must be `SCHED_OTHER` or `SCHED_BATCH` (the
+/// policy itself is system-wide, `/proc/sys/kernel/sched_policy`); `sched_nice` is the nice
+/// value, `sched_runtime` the expected run time in ns for sjf and stcf, and a non-zero
+/// `sched_priority` the lottery and stride tickets. `attr.size` is set to the size of the
+/// structure passed.
+pub fn sched_setattr(pid: Pid, attr: &SchedAttr, flags: u32) -> Result<(), Errno> {
+    let image = SchedAttr {
+        size: SchedAttr::SIZE as u32,
+        ..*attr
+    }
+    .to_bytes();
+    // SAFETY: `image` holds the 48-byte Linux image of `struct sched_attr` and lives across
+    // the call; the kernel only reads it.
+    decode(unsafe {
+        syscall3(
+            nr::SCHED_SETATTR,
+            pid as usize,
+            image.as_ptr() as usize,
+            flags as usize,
+        )
+    })
+    .map(|_| ())
+}
+
+/// `sched_getattr(pid, &attr, size, 0)`: process `pid`'s (0: the caller's) scheduling
+/// parameters, as [`sched_setattr`] describes them.
+pub fn sched_getattr(pid: Pid) -> Result<SchedAttr, Errno> {
+    let mut image = [0u8; SchedAttr::SIZE];
+    // SAFETY: `image` is exclusively borrowed and writable for `SchedAttr::SIZE` bytes, the
+    // size passed; the kernel writes at most that many, and any bytes make a valid image.
+    decode(unsafe {
+        syscall4(
+            nr::SCHED_GETATTR,
+            pid as usize,
+            image.as_mut_ptr() as usize,
+            SchedAttr::SIZE,
+            0,
+        )
+    })?;
+    Ok(SchedAttr::from_bytes(&image))
 }

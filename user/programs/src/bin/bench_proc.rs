@@ -9,8 +9,7 @@
 //!   copying the parent's memory at fork costs.
 //! - `page_fault`: raise the break by N pages and touch each page once; time per page (the
 //!   first touch of anonymous memory: a trap, a zeroed frame, a mapping).
-//! - `mmap_1m`: `mmap` + `munmap` of 1 MiB of anonymous memory; reports itself skipped
-//!   while the kernel answers `mmap` with ENOSYS.
+//! - `mmap_1m`: `mmap` + `munmap` of 1 MiB of private anonymous memory, untouched.
 
 #![no_std]
 #![no_main]
@@ -18,15 +17,15 @@
 
 use core::hint::black_box;
 
-use ulib::Errno;
 use ulib::abi::mm::PAGE_SIZE;
-use ulib::bench::{self, AnonMapping, Bench, Context, Failure, Line};
+use ulib::bench::{self, Bench, Context, Failure, Line};
 use ulib::heap;
+use ulib::mm::Mapping;
 
 ulib::entry!(main);
 
-/// Most processes created in one batch.
-const MAX_FORKS: u64 = 1 << 16;
+/// Most processes or mappings created in one batch.
+const MAX_OPS: u64 = 1 << 16;
 /// The larger process's memory.
 const BIG: usize = 16 << 20;
 /// The mapping of `mmap_1m`.
@@ -72,13 +71,13 @@ fn fork_wait_batch(ops: u64, child: impl Fn() -> i32 + Copy) -> Result<u64, Fail
 }
 
 fn fork_exit(bench: &Bench) -> Result<(), Failure> {
-    let timing = bench.measure(MAX_FORKS, |ops| fork_wait_batch(ops, || 0))?;
+    let timing = bench.measure(MAX_OPS, |ops| fork_wait_batch(ops, || 0))?;
     Line::new("fork_exit").timing(&timing).print();
     Ok(())
 }
 
 fn fork_exec(bench: &Bench) -> Result<(), Failure> {
-    let timing = bench.measure(MAX_FORKS, |ops| {
+    let timing = bench.measure(MAX_OPS, |ops| {
         fork_wait_batch(ops, || {
             let error = ulib::execve(TRUE, &[TRUE], &[]);
             ulib::eprintln!("bench_proc: cannot execute {TRUE}: {error}");
@@ -91,7 +90,7 @@ fn fork_exec(bench: &Bench) -> Result<(), Failure> {
 
 fn fork_touch_16m(bench: &Bench) -> Result<(), Failure> {
     let size = bench.pick(BIG, BIG / 16);
-    let timing = bench.measure(MAX_FORKS, |ops| {
+    let timing = bench.measure(MAX_OPS, |ops| {
         fork_wait_batch(ops, move || match heap::extend_break(size) {
             Ok(region) => {
                 touch_pages(region);
@@ -109,10 +108,11 @@ fn fork_touch_16m(bench: &Bench) -> Result<(), Failure> {
 
 fn fork_exit_16m(bench: &Bench) -> Result<(), Failure> {
     let size = bench.pick(BIG, BIG / 16);
+    // The region stays until the program exits: the allocator may raise the break above
+    // it meanwhile, and then it cannot be given back.
     let region = heap::extend_break(size).context("brk")?;
     touch_pages(region);
-    let timing = bench.measure(MAX_FORKS, |ops| fork_wait_batch(ops, || 0))?;
-    heap::release_break(region).context("brk")?;
+    let timing = bench.measure(MAX_OPS, |ops| fork_wait_batch(ops, || 0))?;
     Line::new("fork_exit_16m")
         .timing(&timing)
         .field("bytes", size)
@@ -142,18 +142,11 @@ fn page_fault(bench: &Bench) -> Result<(), Failure> {
 }
 
 fn mmap_1m(bench: &Bench) -> Result<(), Failure> {
-    match AnonMapping::new(MAPPING) {
-        Err(Errno::ENOSYS) => {
-            bench::skipped("mmap_1m", "mmap is not supported yet (ENOSYS)");
-            return Ok(());
-        }
-        Err(error) => return Err(Failure::from(error)),
-        Ok(mapping) => drop(mapping),
-    }
-    let timing = bench.measure(MAX_FORKS, |ops| {
+    let timing = bench.measure(MAX_OPS, |ops| {
         bench::timed(|| {
             for _ in 0..ops {
-                drop(AnonMapping::new(MAPPING).context("mmap")?);
+                // Dropping the mapping unmaps it.
+                drop(Mapping::anonymous(MAPPING, false).context("mmap")?);
             }
             Ok(())
         })

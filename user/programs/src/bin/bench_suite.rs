@@ -5,7 +5,7 @@
 //! - Arguments come from the command line or, when there are none (the kernel starts init
 //!   with none), from the words of `/etc/bench_args` if that file exists (xtask writes it
 //!   into the initrd for `--only`).
-//! - First it prints `bench start harts=<H> clock_ns=<monotonic clock> smoke=<0|1>`, then
+//! - First it prints `bench start clock_ns=<monotonic clock> smoke=<0|1> [only=<NAME>]`, then
 //!   `mem_boot`: the frames in use (MemTotal - MemFree of `/proc/meminfo`) and the kernel
 //!   heap right after boot.
 //! - Each benchmark runs in a fresh process: fork, then exec of its `bench_*` program with
@@ -14,8 +14,8 @@
 //!   or the one that prints a line of that name.
 //! - `mem_process` is measured here: the free frames before and after starting
 //!   [`SLEEPERS`] copies of `bench_true --sleep` (fork + exec, then asleep), per process.
-//! - Last come `mem_heap_peak` (the kernel heap's high-water mark, `KernelHeapPeak`) and
-//!   `bench done failures=<F>`.
+//! - Last come `mem_end` (as `mem_boot`, after the suite), `mem_heap_peak` (the kernel
+//!   heap's high-water mark, `KernelHeapPeak`) and `bench done harts=<H> failures=<F>`.
 //!
 //! As pid 1 it must never exit (the kernel panics when init exits outside test mode), so
 //! after `bench done` it reaps orphans forever, as init does. Started any other way it
@@ -121,15 +121,20 @@ struct Options {
 }
 
 fn main() -> i32 {
-    let harts = sched::sched_getaffinity(0).map_or(0, u64::count_ones);
     let clock = ulib::clock_gettime(CLOCK_MONOTONIC)
         .ok()
         .and_then(|now| now.to_nanos())
         .unwrap_or(0);
     let options = options();
     let smoke = options.as_ref().is_ok_and(|options| options.smoke);
+    let only = match &options {
+        Ok(Options {
+            only: Some(name), ..
+        }) => format!(" only={name}"),
+        _ => String::new(),
+    };
     println!(
-        "bench start harts={harts} clock_ns={clock} smoke={}",
+        "bench start clock_ns={clock} smoke={}{only}",
         u8::from(smoke)
     );
     let failures = match options {
@@ -139,7 +144,10 @@ fn main() -> i32 {
             1
         }
     };
-    println!("bench done failures={failures}");
+    // Counted at the end: a hart joins the mask when its scheduler starts, which may be
+    // after pid 1 does.
+    let harts = sched::sched_getaffinity(0).map_or(0, u64::count_ones);
+    println!("bench done harts={harts} failures={failures}");
     if ulib::getpid() == Ok(1) {
         reap_forever()
     }
@@ -222,8 +230,8 @@ fn run(options: &Options) -> u32 {
             Err(None) => failures += 1,
         }
     }
-    if let Err(why) = mem_heap_peak() {
-        bench::error("mem_heap_peak", why);
+    if let Err(why) = mem_end() {
+        bench::error("mem_end", why);
         failures += 1;
     }
     failures
@@ -311,11 +319,18 @@ fn mem_boot() -> Result<(), Failure> {
     Ok(())
 }
 
-fn mem_heap_peak() -> Result<(), Failure> {
+/// Prints `mem_end`, memory in use after the suite (which leaves no files or processes
+/// behind, so growth since `mem_boot` is kept caches or leaks), and `mem_heap_peak`.
+fn mem_end() -> Result<(), Failure> {
     let info = Meminfo::read()?;
+    let used = info.total.saturating_sub(info.free);
+    Line::new("mem_end")
+        .field("frames", used / FRAME_KB)
+        .field("kb", used)
+        .field("heap_kb", info.heap)
+        .print();
     Line::new("mem_heap_peak")
         .field("kb", info.heap_peak)
-        .field("heap_kb", info.heap)
         .print();
     Ok(())
 }
@@ -338,11 +353,12 @@ fn mem_process() -> Result<(), Option<Failure>> {
     let mut sleepers = Vec::with_capacity(SLEEPERS);
     let started = start_sleepers(&mut sleepers);
     let after = Meminfo::read();
+    // Best effort: a sleeper that died early was reaped already, and `started` says why.
     for &pid in &sleepers {
         let _ = ulib::kill(pid, SIGKILL);
     }
     for &pid in &sleepers {
-        wait_for(pid)?;
+        let _ = ulib::waitpid(pid);
     }
     started?;
     let after = after?;
