@@ -36,6 +36,13 @@ pub struct BootInfo {
     pub bootargs: String,
 }
 
+static COMMAND_LINE: hal::sync::Once<String> = hal::sync::Once::new();
+
+/// The kernel command line (`/proc/cmdline`).
+pub fn command_line() -> &'static str {
+    COMMAND_LINE.get().map_or("", String::as_str)
+}
+
 /// Most RAM ranges the early boot path handles.
 pub const MAX_RAM_RANGES: usize = 8;
 
@@ -153,7 +160,8 @@ impl BootInfo {
             }
             _ => None,
         };
-        let bootargs = fdt.chosen().bootargs().unwrap_or("").into();
+        let bootargs: String = fdt.chosen().bootargs().unwrap_or("").into();
+        let _ = COMMAND_LINE.set(bootargs.clone());
 
         Ok(BootInfo {
             memory,

@@ -19,6 +19,7 @@
 mod bench;
 mod build;
 mod cmd;
+mod crash;
 mod disk;
 mod env;
 mod layout;

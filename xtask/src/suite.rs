@@ -21,7 +21,7 @@ pub const DEFAULT_TIMEOUT_SECS: u64 = 300;
 /// The environment variable that overrides the default time bound, in seconds.
 pub const TIMEOUT_VAR: &str = "LANTERN_TEST_TIMEOUT";
 
-const STEPS: usize = 6;
+const STEPS: usize = 7;
 
 /// Options of `cargo xtask test`.
 #[derive(Debug, Clone, Copy)]
@@ -82,6 +82,12 @@ pub fn run(layout: &Layout, options: Options) -> Result<(), String> {
         ),
     );
     let summary = kernel_tests(layout, &artefacts, options)?;
+
+    header(
+        7,
+        "crash consistency: power cuts during fsync-heavy writes, fsck, recovery",
+    );
+    crate::crash::run(layout, &artefacts, options.smp)?;
 
     println!();
     println!("==> summary");

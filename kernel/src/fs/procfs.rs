@@ -31,9 +31,11 @@ enum SystemFile {
     SchedTrace,
     /// Disk requests and buffer-cache counters.
     Diskstats,
+    /// The kernel command line.
+    Cmdline,
 }
 
-const SYSTEM_FILES: [(&str, SystemFile); 7] = [
+const SYSTEM_FILES: [(&str, SystemFile); 8] = [
     ("meminfo", SystemFile::Meminfo),
     ("uptime", SystemFile::Uptime),
     ("cpuinfo", SystemFile::Cpuinfo),
@@ -41,6 +43,7 @@ const SYSTEM_FILES: [(&str, SystemFile); 7] = [
     ("schedstat", SystemFile::Schedstat),
     ("sched_trace", SystemFile::SchedTrace),
     ("diskstats", SystemFile::Diskstats),
+    ("cmdline", SystemFile::Cmdline),
 ];
 
 /// Files under `/proc/<pid>`.
@@ -107,6 +110,9 @@ impl ProcNode {
             Node::System(SystemFile::Schedstat) => Ok(schedstat()),
             Node::System(SystemFile::SchedTrace) => Ok(sched::trace_text()),
             Node::System(SystemFile::Diskstats) => Ok(diskstats()),
+            Node::System(SystemFile::Cmdline) => {
+                Ok(format!("{}\n", crate::devicetree::command_line()))
+            }
             Node::PidStatus(pid) => status(&live(pid)?),
             Node::PidMaps(pid) => Ok(maps(&live(pid)?)),
             Node::PidSched(pid) => Ok(sched_file(&live(pid)?)),

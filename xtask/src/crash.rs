@@ -1,0 +1,195 @@
+//! The crash-consistency test (concept F3, "nothing committed is lost"): QEMU is killed —
+//! a power cut — while `crash_writer` writes and fsyncs files on a copy of the disk, at a
+//! different moment each round. After each cut the image must be fsck-clean, and a fresh
+//! boot running `crash_check` must find every file `crash_writer` had reported durable,
+//! byte for byte. The file system then has to be clean again after that boot's recovery.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::thread;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use crate::build::Artefacts;
+use crate::disk;
+use crate::layout::Layout;
+use crate::qemu;
+
+/// Power cuts per run.
+const ROUNDS: u64 = 2;
+/// How long one boot may take before the test calls it hung.
+const BOOT_LIMIT: Duration = Duration::from_secs(120);
+
+/// Runs the rounds; `Err` says what was lost or broken.
+pub fn run(layout: &Layout, artefacts: &Artefacts, smp: u32) -> Result<(), String> {
+    let image = layout.lantern_dir().join("crash.img");
+    std::fs::copy(&artefacts.disk, &image)
+        .map_err(|error| format!("could not copy the disk image for the crash test: {error}"))?;
+    let seed = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .subsec_nanos() as u64;
+    for round in 0..ROUNDS {
+        // Cut power after a pseudo-random number of durable files (8..40), so that rounds and
+        // runs hit different moments.
+        let cut_after = 8
+            + (seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(round * 1442695040888963407)
+                >> 33)
+                % 32;
+        let durable = cut_power(artefacts, &image, smp, cut_after)?;
+        let report = disk::check_image(&image, false)?;
+        if !report.is_clean() {
+            return Err(format!(
+                "after a power cut at durable file {durable}, fsck found:\n{report}"
+            ));
+        }
+        verify(artefacts, &image, smp, durable)?;
+        let report = disk::check_image(&image, false)?;
+        if !report.is_clean() {
+            return Err(format!(
+                "after recovering from the cut at {durable}, fsck found:\n{report}"
+            ));
+        }
+        println!(
+            "crash round {round}: power cut after durable file {durable}; fsck clean; all durable files intact"
+        );
+    }
+    Ok(())
+}
+
+fn boot(artefacts: &Artefacts, image: &Path, smp: u32, bootargs: &str) -> Command {
+    let mut command = Command::new("qemu-system-riscv64");
+    command
+        .args(["-machine", "virt", "-smp", &smp.to_string(), "-m", "256M"])
+        .args([
+            "-bios",
+            "default",
+            "-nographic",
+            "-serial",
+            "stdio",
+            "-monitor",
+            "none",
+        ])
+        .arg("-kernel")
+        .arg(&artefacts.kernel)
+        .arg("-initrd")
+        .arg(&artefacts.initrd)
+        .args(["-append", bootargs]);
+    qemu::attach_disk(&mut command, image);
+    command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    command
+}
+
+/// Boots `crash_writer` and kills QEMU as soon as `cut_after` files are durable (plus
+/// whatever it manages before the kill lands). Returns the last file reported durable.
+fn cut_power(artefacts: &Artefacts, image: &Path, smp: u32, cut_after: u64) -> Result<u64, String> {
+    let mut child = boot(artefacts, image, smp, "init=/bin/crash_writer")
+        .spawn()
+        .map_err(|error| format!("could not start QEMU: {error}"))?;
+    let stdout = child
+        .stdout
+        .take()
+        .expect("QEMU's standard output is piped");
+    let (lines, received) = mpsc::channel();
+    let reader = thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if lines.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let deadline = Instant::now() + BOOT_LIMIT;
+    let mut durable = None;
+    let outcome = loop {
+        match received.recv_timeout(Duration::from_millis(100)) {
+            Ok(line) => {
+                if line.contains("KERNEL PANIC") || line.contains("check failed") {
+                    break Err(format!("crash_writer failed before the cut: {line}"));
+                }
+                if let Some(n) = line
+                    .trim()
+                    .strip_prefix("crash: durable ")
+                    .and_then(|n| n.parse::<u64>().ok())
+                {
+                    durable = Some(n);
+                    if n >= cut_after {
+                        break Ok(());
+                    }
+                }
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) if Instant::now() < deadline => {}
+            Err(_) => break Err("crash_writer stopped or hung before the power cut".to_string()),
+        }
+    };
+    // The power cut: no shutdown, no sync, whatever is in flight is lost.
+    let _ = child.kill();
+    let _ = child.wait();
+    // Lines already in the pipe were printed after their fsync returned: they count.
+    while let Ok(line) = received.try_recv() {
+        if let Some(n) = line
+            .trim()
+            .strip_prefix("crash: durable ")
+            .and_then(|n| n.parse::<u64>().ok())
+        {
+            durable = Some(n);
+        }
+    }
+    let _ = reader.join();
+    outcome?;
+    durable.ok_or_else(|| "crash_writer reported nothing durable".to_string())
+}
+
+/// Boots `crash_check` (as init, in test mode: its exit status becomes QEMU's).
+fn verify(artefacts: &Artefacts, image: &Path, smp: u32, durable: u64) -> Result<(), String> {
+    let mut child = boot(
+        artefacts,
+        image,
+        smp,
+        &format!("test init=/bin/crash_check durable={durable}"),
+    )
+    .spawn()
+    .map_err(|error| format!("could not start QEMU: {error}"))?;
+    let stdout = child
+        .stdout
+        .take()
+        .expect("QEMU's standard output is piped");
+    let reader = thread::spawn(move || {
+        BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+            .collect::<Vec<_>>()
+    });
+    let deadline = Instant::now() + BOOT_LIMIT;
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if Instant::now() < deadline => thread::sleep(Duration::from_millis(50)),
+            _ => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err("crash_check did not finish (kernel hung?)".to_string());
+            }
+        }
+    };
+    let lines = reader.join().unwrap_or_default();
+    if status.success() && lines.iter().any(|l| l.contains("crash_check: ok")) {
+        return Ok(());
+    }
+    let tail: Vec<&str> = lines
+        .iter()
+        .rev()
+        .take(8)
+        .rev()
+        .map(String::as_str)
+        .collect();
+    Err(format!(
+        "data reported durable was lost after the power cut:\n{}",
+        tail.join("\n")
+    ))
+}
