@@ -28,7 +28,8 @@ pub fn init(info: &BootInfo) {
     }
 }
 
-fn ticks_to_ns(ticks: u64) -> u64 {
+/// Converts `time` CSR ticks to nanoseconds.
+pub fn ticks_to_ns(ticks: u64) -> u64 {
     (ticks as u128 * 1_000_000_000 / TIMEBASE_HZ.load(Ordering::Relaxed) as u128) as u64
 }
 

@@ -293,7 +293,7 @@ fn status(process: &Arc<proc::Process>) -> Result<String, Errno> {
     let creds = inner.creds;
     let acct = inner.acct;
     let cpu = acct.cpu_ns_now(inner.state == State::Running);
-    let user = process.user_ns.load(Ordering::Relaxed).min(cpu);
+    let user = process.user_ns().min(cpu);
     let mut text = String::new();
     let _ = writeln!(text, "Name:\t{}", inner.name);
     let _ = writeln!(text, "State:\t{state}");

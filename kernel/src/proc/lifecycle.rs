@@ -298,7 +298,7 @@ pub fn wait(me: &Arc<Process>, pid_arg: isize, options: i32) -> Result<Option<Re
         (
             inner.exit_status,
             acct.cpu_ns + acct.children_cpu_ns,
-            child.user_ns.load(Ordering::Relaxed) + acct.children_user_ns,
+            child.user_ns() + acct.children_user_ns,
         )
     };
     {

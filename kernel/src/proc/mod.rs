@@ -208,8 +208,8 @@ pub struct Process {
     inner: SpinLock<Inner>,
     /// Pending signal bits (bit n = signal n).
     pending: AtomicU64,
-    /// Of the CPU time, nanoseconds spent in user mode.
-    pub user_ns: AtomicU64,
+    /// Of the CPU time, `time` CSR ticks spent in user mode.
+    user_ticks: AtomicU64,
     /// Set by the timer when the quantum is used up.
     pub need_resched: AtomicBool,
     /// Harts the process may run on (bit h = hart h).
@@ -244,6 +244,11 @@ impl Process {
     /// Marks signal `sig` pending.
     pub fn post_signal(&self, sig: u32) {
         self.pending.fetch_or(1 << sig, Ordering::AcqRel);
+    }
+
+    /// Time spent in user mode.
+    pub fn user_ns(&self) -> u64 {
+        time::ticks_to_ns(self.user_ticks.load(Ordering::Relaxed))
     }
 
     /// Pending signal bits.
@@ -340,7 +345,7 @@ pub fn create(setup: Setup) -> Result<Arc<Process>, abi::errno::Errno> {
             },
         ),
         pending: AtomicU64::new(0),
-        user_ns: AtomicU64::new(0),
+        user_ticks: AtomicU64::new(0),
         need_resched: AtomicBool::new(false),
         affinity: AtomicU64::new(affinity),
         child_exit: WaitQueue::new(),
@@ -382,7 +387,7 @@ pub fn print_process_list() {
                 .hart
                 .map_or(alloc::string::String::from("-"), |h| alloc::format!("{h}")),
             inner.acct.cpu_ns_now(running) / 1_000_000,
-            process.user_ns.load(Ordering::Relaxed) / 1_000_000,
+            process.user_ns() / 1_000_000,
             response / 1_000_000,
             inner.name
         );

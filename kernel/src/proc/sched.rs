@@ -308,27 +308,34 @@ pub fn scheduler_loop() -> ! {
     ONLINE_HARTS.fetch_or(1 << hart, Ordering::Relaxed);
     loop {
         hal::cpu::disable_interrupts();
-        let next = RUN_QUEUE
-            .lock()
-            .as_mut()
-            .and_then(|q| q.pick(hart, time::ticks()));
-        let Some(process) = next.and_then(lookup) else {
-            idle(hart);
-            continue;
-        };
-        run_process(hart, &process);
+        match pick(hart).or_else(|| idle(hart)) {
+            Some(process) => run_process(hart, &process),
+            None => hal::cpu::enable_interrupts(),
+        }
     }
 }
 
-fn idle(hart: usize) {
+/// The next process the policy gives this hart.
+fn pick(hart: usize) -> Option<Arc<Process>> {
+    let next = RUN_QUEUE
+        .lock()
+        .as_mut()
+        .and_then(|q| q.pick(hart, time::ticks()));
+    next.and_then(lookup)
+}
+
+/// Nothing to run here: announce the hart idle, look once more (a process made ready
+/// before the announcement sent no IPI here), and otherwise sleep until an interrupt — a
+/// process made ready after it sends an IPI. Work queued for other harts only does not keep
+/// this hart awake.
+fn idle(hart: usize) -> Option<Arc<Process>> {
     IDLE_HARTS.fetch_or(1 << hart, Ordering::AcqRel);
-    // A process made ready after the pick above sent an IPI, which keeps wfi from sleeping.
-    let empty = RUN_QUEUE.lock().as_ref().is_none_or(|q| q.is_empty());
-    if empty {
+    let next = pick(hart);
+    if next.is_none() {
         hal::cpu::wait_for_interrupt();
     }
     IDLE_HARTS.fetch_and(!(1 << hart), Ordering::AcqRel);
-    hal::cpu::enable_interrupts();
+    next
 }
 
 fn run_process(hart: usize, process: &Arc<Process>) {

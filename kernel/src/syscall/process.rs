@@ -231,7 +231,7 @@ pub fn sched_getaffinity(
 fn own_times(me: &Process) -> (u64, u64, u64, u64) {
     let inner = me.inner();
     let cpu = inner.acct.cpu_ns_now(inner.state == State::Running);
-    let user = me.user_ns.load(Ordering::Relaxed).min(cpu);
+    let user = me.user_ns().min(cpu);
     (
         user,
         cpu,
