@@ -149,10 +149,10 @@ impl RootTableImage {
 
 /// One 4 KiB table of 512 entries, reached through the direct map.
 fn table_at(pa: usize) -> &'static mut [u64; ENTRIES] {
-    // SAFETY: callers only pass physical addresses of page-table frames that are owned by the
-    // `PageTable` being walked (or by the kernel space during single-threaded boot), and every
-    // access is made through `&mut self` of that owner, so no two live references alias.
-    // The frame is 4 KiB aligned and mapped by the direct map.
+    // Callers only pass page-table frames owned by the `PageTable` being walked (or by the
+    // kernel space during single-threaded boot) and access them through `&mut self` of that
+    // owner, so no two live references alias.
+    // SAFETY: as above; the frame is 4 KiB aligned and mapped by the direct map.
     unsafe { &mut *(phys_to_virt(pa) as *mut [u64; ENTRIES]) }
 }
 

@@ -1,7 +1,7 @@
 //! The Lantern kernel.
 //!
 //! Design principles (see ARCHITECTURE.md):
-//! - **No unsafe here.** Everything that needs `unsafe` (asm, CSRs, MMIO, raw memory) is in
+//! - **Safe Rust only.** Everything that needs unchecked code (asm, CSRs, MMIO, raw memory) is in
 //!   `hal`, behind safe types; this crate is `#![deny(unsafe_code)]`.
 //! - **Mechanism here, policy in pure crates.** The frame allocator (`buddy`), the ELF and
 //!   initial-stack logic (`loader`), the ABI (`abi`) and the initrd format (`initrd`) are

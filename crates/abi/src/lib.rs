@@ -9,7 +9,7 @@
 //!   may be negative are `i32`, and syscall numbers are `usize` like the register that
 //!   carries them.
 //! - Structs cross the user/kernel boundary as byte images made by safe code
-//!   ([`wire::WireFormat`]); nothing here needs `unsafe`.
+//!   ([`wire::WireFormat`]); everything here is safe Rust.
 
 #![no_std]
 #![forbid(unsafe_code)]

@@ -3,7 +3,7 @@
 //!
 //! The kernel mounts it as `/` over its buffer cache and virtio-blk; host tools (`cargo
 //! xtask mkfs`, `cargo xtask fsck`) and the tests run the same code over a [`RamDisk`] or an
-//! image file. The crate is `no_std` + `alloc` and has no `unsafe` code.
+//! image file. The crate is `no_std` + `alloc` and entirely safe Rust.
 //!
 //! # On-disk layout
 //!

@@ -2,7 +2,7 @@
 //! sections that are long or may block (a big console write now; disk I/O later).
 //!
 //! The protected value is moved out of the lock into the guard while held and moved back on
-//! release, so the implementation needs no unsafe code. Waiters sleep on a wait queue and
+//! release, so the implementation is entirely safe Rust. Waiters sleep on a wait queue and
 //! are woken on release; interrupts stay on while the lock is held.
 
 use super::sched;

@@ -75,10 +75,10 @@ fn reg(fd: i32) -> usize {
 /// which it only reads.
 fn path_call(number: usize, args: [usize; 5]) -> Result<usize, Errno> {
     let [a0, a1, a2, a3, a4] = args;
-    // SAFETY: every caller passes a path-taking call (`openat`, `mkdirat`, `unlinkat`,
-    // `linkat`, `renameat2`, `faccessat`, `chdir`) whose pointer arguments are addresses of
-    // `CPath` buffers that the caller keeps alive across this call; those calls only read
-    // the paths and write no user memory.
+    // Every caller passes a path-taking call (`openat`, `mkdirat`, `unlinkat`, `linkat`,
+    // `renameat2`, `faccessat`, `chdir`) whose pointers are `CPath` buffers kept alive
+    // across the call.
+    // SAFETY: as above; those calls only read the paths and write no user memory.
     decode(unsafe { syscall5(number, a0, a1, a2, a3, a4) })
 }
 
@@ -137,10 +137,9 @@ pub fn readv(fd: i32, bufs: &mut [&mut [u8]]) -> Result<usize, Errno> {
             len: buf.len(),
         })
         .collect();
-    // SAFETY: `Iovec` is `#[repr(C)]` with the layout of Linux's `struct iovec`, and each one
-    // describes a buffer of `bufs`, exclusively borrowed for the whole call; `readv` stores
-    // at most `len` bytes into each, and any bytes are valid `u8`s. The kernel only reads the
-    // `iovecs` array, which lives across the call.
+    // `Iovec` has the layout of Linux's `struct iovec`; each describes a buffer of `bufs`,
+    // exclusively borrowed for the call, and `readv` stores at most `len` bytes into each.
+    // SAFETY: as above; any bytes are valid `u8`s and the `iovecs` array outlives the call.
     decode(unsafe { syscall3(nr::READV, reg(fd), iovecs.as_ptr() as usize, iovecs.len()) })
 }
 

@@ -346,11 +346,10 @@ pub fn extend_break(len: usize) -> Result<&'static mut [u8], Errno> {
     if start == 0 || raw::brk(end) != end {
         return Err(Errno::ENOMEM);
     }
-    // SAFETY: the kernel mapped `start..end` readable and writable when the break moved, and
-    // nothing else refers to it: it lay above the break, and the break is raised only here
-    // and by the allocator, both under the lock, each taking just what lies above the old
-    // break. It stays mapped until the slice comes back to `release_break` (only `raw::brk`
-    // could unmap it, see the module comment). `start` is not null and `len` fits an isize.
+    // The kernel mapped `start..end` read-write when the break moved, and nothing else refers
+    // to it (the break is raised only here and by the allocator, under the lock); it stays
+    // mapped until the slice comes back to `release_break` (see the module comment).
+    // SAFETY: as above; `start` is not null and `len` fits an isize.
     Ok(unsafe { core::slice::from_raw_parts_mut(ptr::with_exposed_provenance_mut(start), len) })
 }
 

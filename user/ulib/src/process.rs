@@ -106,10 +106,9 @@ pub enum Fork {
 /// copy of the caller that continues from this call; the parent is sent `SIGCHLD` when the
 /// child ends.
 pub fn fork() -> Result<Fork, Errno> {
-    // SAFETY: without CLONE_VM the child gets its own copy of the address space and, with a
-    // stack pointer of 0, keeps using its copy of the current stack, so neither process can
-    // see the other's writes; the program is single-threaded (module comment), so the copy
-    // is consistent. The NULL tid pointers are never written.
+    // Without CLONE_VM the child gets its own copy of the address space and keeps using its
+    // copy of the current stack (stack pointer 0), so neither sees the other's writes.
+    // SAFETY: as above; the program is single-threaded, the NULL tid pointers unused.
     let ret = unsafe { syscall5(nr::CLONE, SIGCHLD as usize, 0, 0, 0, 0) };
     match decode(ret)? {
         0 => Ok(Fork::Child),
