@@ -48,6 +48,13 @@ pub type TaskId = usize;
 /// Time in scheduler ticks (one timer interrupt each).
 pub type Ticks = u64;
 
+/// Time in thousandths of a tick: how [`Scheduler::blocked`] is told the CPU time of a stint
+/// that ended between two ticks (10 µs at the kernel's 100 Hz).
+pub type Milliticks = u64;
+
+/// Milliticks in a tick.
+pub const MILLITICKS_PER_TICK: Milliticks = 1000;
+
 /// What the policy is told about a task becoming ready.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ReadyTask {
@@ -120,10 +127,13 @@ pub trait Scheduler: Send {
     }
     /// Sets what `task` declared about itself (before or after it is first enqueued).
     fn set_params(&mut self, _task: TaskId, _params: TaskParams) {}
-    /// `task` left the CPU by blocking (I/O, sleep, wait) after running `ran` ticks since it
-    /// was picked. MLFQ charges this to the task's allotment (rule 4), so that blocking just
-    /// before the allotment ends does not keep a task at the top.
-    fn blocked(&mut self, _task: TaskId, _ran: Ticks, _now: Ticks) {}
+    /// `task` left the CPU by blocking (I/O, sleep, wait) after running `ran` milliticks
+    /// since it was picked: the real CPU time of the stint, which the ticks `tick` charged
+    /// for it only sampled. The policy charges the difference, carrying what is less than a
+    /// tick to the task's next block, so its CPU is counted in full however it gives up the
+    /// CPU — MLFQ's allotment (rule 4) cannot be dodged by blocking just before each tick —
+    /// and an I/O-bound task with short bursts pays for those bursts, not a tick each.
+    fn blocked(&mut self, _task: TaskId, _ran: Milliticks, _now: Ticks) {}
     /// `task` is gone: the policy forgets it (and dequeues it if it was queued).
     fn exited(&mut self, _task: TaskId) {}
     /// Writes what the policy knows of `task` (`cpu=12 level=1 ...`) for `/proc` and traces.
@@ -142,7 +152,9 @@ pub const POLICY_NAMES: &[&str] = &[
     "stcf",
     "rr",
     "prio",
+    "prio-np",
     "prio-aging",
+    "prio-aging-np",
     "mlfq",
     "lottery",
     "stride",
@@ -156,8 +168,9 @@ pub struct PolicyConfig {
     /// quantum), stride and fair (the least a task runs before a fairer one replaces it).
     pub quantum: Ticks,
     /// prio and prio-aging: whether a more important task takes the CPU from a running one
-    /// (and equals share it quantum by quantum). Other policies are one or the other by
-    /// definition: fifo and sjf never preempt; stcf, rr, mlfq, lottery, stride and fair do.
+    /// (and equals share it quantum by quantum); prio-np and prio-aging-np never preempt,
+    /// whatever this says. Other policies are one or the other by definition: fifo and sjf
+    /// never preempt; stcf, rr, mlfq, lottery, stride and fair do.
     pub preemptive: bool,
     /// prio-aging: a waiting task gains one priority level per this many ticks waited.
     pub aging_interval: Ticks,
@@ -189,10 +202,17 @@ pub fn by_name(name: &str, harts: usize, config: &PolicyConfig) -> Option<Box<dy
         "stcf" => Box::new(ShortestFirst::new(harts, true)),
         "rr" => Box::new(RoundRobin::new(harts, quantum)),
         "prio" => Box::new(Priority::new(harts, quantum, config.preemptive, None)),
+        "prio-np" => Box::new(Priority::new(harts, quantum, false, None)),
         "prio-aging" => Box::new(Priority::new(
             harts,
             quantum,
             config.preemptive,
+            Some(config.aging_interval),
+        )),
+        "prio-aging-np" => Box::new(Priority::new(
+            harts,
+            quantum,
+            false,
             Some(config.aging_interval),
         )),
         "mlfq" => Box::new(Mlfq::new(harts, &config.mlfq)),

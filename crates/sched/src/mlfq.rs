@@ -202,7 +202,7 @@ impl Policy for Mlfq {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{ReadyTask, Scheduler};
+    use crate::{MILLITICKS_PER_TICK, Milliticks, ReadyTask, Scheduler};
 
     /// OSTEP's examples: three levels, 10-tick quanta and allotments.
     fn ostep(boost_period: Ticks, keep_allotment: bool) -> RunQueues<Mlfq> {
@@ -292,7 +292,7 @@ mod tests {
                 now += 1;
                 left -= 1;
                 if left == 0 {
-                    s.blocked(1, ran, now);
+                    s.blocked(1, ran * MILLITICKS_PER_TICK, now);
                     break;
                 }
                 if s.tick(0, 1, ran, now) {
@@ -343,5 +343,46 @@ mod tests {
             text, "cpu=11 burst=11 level=2 used=1/5",
             "5 ticks on level 0, 5 on level 1"
         );
+    }
+
+    /// Job `id`, alone, runs `bursts` stints of `length` milliticks, each between two ticks
+    /// (no tick falls inside), blocking after each. Returns when it last blocked.
+    fn short_bursts(
+        s: &mut RunQueues<Mlfq>,
+        id: usize,
+        mut now: Ticks,
+        bursts: u64,
+        length: Milliticks,
+    ) -> Ticks {
+        for _ in 0..bursts {
+            assert_eq!(s.pick(0, now), Some(id));
+            s.blocked(id, length, now);
+            now += 1;
+            ready(s, id, ReadyReason::Woken, now);
+        }
+        assert_eq!(s.pick(0, now), Some(id));
+        now
+    }
+
+    #[test]
+    fn an_io_bound_job_pays_for_its_short_bursts_only_and_stays_on_top() {
+        // 50 bursts of a tenth of a tick: 5 ticks of CPU, half of level 0's allotment. (Were
+        // each burst charged a whole tick, it would have sunk to the bottom after 20.)
+        let mut mlfq = ostep(0, true);
+        ready(&mut mlfq, 1, ReadyReason::New, 0);
+        short_bursts(&mut mlfq, 1, 0, 50, MILLITICKS_PER_TICK / 10);
+        assert_eq!(level(&mlfq, 1), 0);
+        assert_eq!(mlfq.task(1).map(|t| (t.cpu, t.state.used)), Some((5, 5)));
+    }
+
+    #[test]
+    fn blocking_just_before_every_tick_does_not_hide_the_cpu_used() {
+        // Rule 4 with bursts that never see a tick: 11 bursts of 0.99 ticks are 10.89 ticks,
+        // 10 of them charged (level 0's allotment: down one level), 0.89 carried.
+        let mut mlfq = ostep(0, true);
+        ready(&mut mlfq, 1, ReadyReason::New, 0);
+        short_bursts(&mut mlfq, 1, 0, 11, MILLITICKS_PER_TICK * 99 / 100);
+        assert_eq!(level(&mlfq, 1), 1);
+        assert_eq!(mlfq.task(1).map(|t| t.cpu), Some(10));
     }
 }

@@ -5,7 +5,8 @@
 //! - Preemptive mode: a task is preempted as soon as a more important one is queued on its
 //!   hart, and at the end of each quantum (then the best queued task, itself if nothing
 //!   waits that is at least as important, runs: equals take turns).
-//! - Non-preemptive mode: a task runs until it blocks, yields or exits.
+//! - Non-preemptive mode (`prio-np`, `prio-aging-np`): a task runs until it blocks, yields
+//!   or exits.
 //!
 //! Static priority can starve (S4): a low-priority task waits as long as more important ones
 //! keep coming. Aging cures it: a queued task gains one level per `aging_interval` ticks
@@ -53,9 +54,11 @@ impl Policy for Priority {
     type State = u64;
 
     fn name(&self) -> &'static str {
-        match self.aging {
-            Some(_) => "prio-aging",
-            None => "prio",
+        match (self.aging, self.preemptive) {
+            (Some(_), true) => "prio-aging",
+            (Some(_), false) => "prio-aging-np",
+            (None, true) => "prio",
+            (None, false) => "prio-np",
         }
     }
 

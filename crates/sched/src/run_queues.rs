@@ -9,7 +9,10 @@
 //!   first), unless the policy chooses otherwise (lottery draws);
 //! - load balancing: an idle hart steals from the longest queue holding a task it may run,
 //!   taking the one its victim would run last, so the victim's next choice is undisturbed;
-//! - accounting: the CPU ticks each task has used, charged from `tick` and `blocked`.
+//! - accounting: the CPU ticks each task has used, charged from `tick` (one per timer tick)
+//!   and `blocked` (the part of the stint no tick charged, carried from block to block in
+//!   milliticks, so a task pays for every tick's worth of CPU it uses however short its
+//!   bursts, and no more).
 //!
 //! Invariants: a task is in at most one queue, and only on a hart its affinity allows (or
 //! hart 0 when it allows none that exists); every queued task has a record in `tasks`;
@@ -19,7 +22,9 @@
 //! in arrival order, so "queued first" is "nearer the front". Locks: none here; the kernel
 //! holds its run-queue lock around every call.
 
-use crate::{ReadyReason, ReadyTask, Scheduler, TaskId, TaskParams, Ticks};
+use crate::{
+    MILLITICKS_PER_TICK, Milliticks, ReadyReason, ReadyTask, Scheduler, TaskId, TaskParams, Ticks,
+};
 use alloc::collections::{BTreeMap, VecDeque};
 use alloc::vec::Vec;
 use core::cmp::Reverse;
@@ -37,6 +42,13 @@ pub struct Task<S> {
     pub blocks: u64,
     /// Ticks already charged for the current slice (since it was last picked).
     slice: Ticks,
+    /// CPU time its blocking stints used beyond the ticks charged for them, in milliticks,
+    /// not yet charged because it is less than a tick (negative: ticks charged it for more
+    /// than it ran, which later stints use up first).
+    owed: i64,
+    /// The hart whose queue holds it, or that runs it or last ran it (`None` until it is
+    /// first queued or seen running).
+    pub hart: Option<usize>,
     /// The policy's own state for it (level, pass, virtual runtime...).
     pub state: S,
 }
@@ -90,6 +102,10 @@ pub trait Policy: Send {
 
     /// `task` left the CPU by blocking (its ticks are already charged).
     fn blocked(&mut self, _task: &mut Task<Self::State>) {}
+
+    /// `task` moved to another hart's queue (woken elsewhere, or stolen): `task.hart` is the
+    /// new one, `from` the old.
+    fn moved(&mut self, _task: &mut Task<Self::State>, _from: usize) {}
 
     /// Time is now `now`: time-driven rules (MLFQ's priority boost) apply to every task.
     fn advance<'a>(&mut self, _now: Ticks, _tasks: impl Iterator<Item = &'a mut Task<Self::State>>)
@@ -157,6 +173,33 @@ impl<P: Policy> RunQueues<P> {
         self.policy.charge(record, ticks);
     }
 
+    /// Charges `task`, which blocked after running `ran` milliticks in its slice, for what
+    /// the slice's ticks did not cover: whole ticks now, the fraction when it adds up.
+    fn charge_rest(&mut self, task: TaskId, ran: Milliticks) {
+        const PER_TICK: i64 = MILLITICKS_PER_TICK as i64;
+        let signed = |m: Milliticks| i64::try_from(m).unwrap_or(i64::MAX);
+        let record = self.tasks.entry(task).or_default();
+        let covered = record.slice.saturating_mul(MILLITICKS_PER_TICK);
+        let beyond = signed(ran).saturating_sub(signed(covered));
+        record.owed = record.owed.saturating_add(beyond);
+        let ticks = record.owed.max(0) / PER_TICK;
+        record.owed -= ticks * PER_TICK;
+        let ticks = ticks.unsigned_abs();
+        record.slice += ticks;
+        record.cpu += ticks;
+        self.policy.charge(record, ticks);
+    }
+
+    /// Records that `task` is on `hart` now (queued there, or running), telling the policy
+    /// if that is a move.
+    fn place(&mut self, task: TaskId, hart: usize) {
+        let record = self.tasks.entry(task).or_default();
+        let from = record.hart.replace(hart);
+        if let Some(from) = from.filter(|&from| from != hart) {
+            self.policy.moved(record, from);
+        }
+    }
+
     fn advance(&mut self, now: Ticks) {
         self.policy.advance(now, self.tasks.values_mut());
     }
@@ -210,9 +253,10 @@ impl<P: Policy> Scheduler for RunQueues<P> {
             "task queued twice"
         );
         self.advance(now);
+        let home = self.home_for(&task, reason);
+        self.place(task.id, home);
         let record = self.tasks.entry(task.id).or_default();
         self.policy.ready(record, reason);
-        let home = self.home_for(&task, reason);
         self.queues[home].push_back(Queued { task, since: now });
     }
 
@@ -227,6 +271,7 @@ impl<P: Policy> Scheduler for RunQueues<P> {
         };
         let queued = self.queues[from].remove(at)?;
         let id = queued.task.id;
+        self.place(id, hart);
         if let Some(record) = self.tasks.get_mut(&id) {
             record.slice = 0;
             self.policy.picked(record, now.saturating_sub(queued.since));
@@ -235,6 +280,7 @@ impl<P: Policy> Scheduler for RunQueues<P> {
     }
 
     fn tick(&mut self, hart: usize, task: TaskId, ran: Ticks, now: Ticks) -> bool {
+        self.place(task, hart);
         self.charge(task, ran);
         self.advance(now);
         let best_waiting = match self.queues.get(hart) {
@@ -267,8 +313,8 @@ impl<P: Policy> Scheduler for RunQueues<P> {
         self.tasks.entry(task).or_default().params = params;
     }
 
-    fn blocked(&mut self, task: TaskId, ran: Ticks, now: Ticks) {
-        self.charge(task, ran);
+    fn blocked(&mut self, task: TaskId, ran: Milliticks, now: Ticks) {
+        self.charge_rest(task, ran);
         self.advance(now);
         let record = self.tasks.entry(task).or_default();
         record.blocks += 1;

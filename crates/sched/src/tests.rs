@@ -140,10 +140,10 @@ fn describe_reports_cpu_and_mean_burst() {
     let mut policy = by_name("rr", 1, &PolicyConfig::default()).unwrap();
     policy.enqueue(ready(1, None, ALL), ReadyReason::New, 0);
     assert_eq!(policy.pick(0, 0), Some(1));
-    policy.blocked(1, 4, 4);
+    policy.blocked(1, 4 * MILLITICKS_PER_TICK, 4);
     policy.enqueue(ready(1, Some(0), ALL), ReadyReason::Woken, 10);
     assert_eq!(policy.pick(0, 10), Some(1));
-    policy.blocked(1, 2, 12);
+    policy.blocked(1, 2 * MILLITICKS_PER_TICK, 12);
     let mut text = String::new();
     policy.describe(1, &mut text).unwrap();
     assert_eq!(text, "cpu=6 burst=3");
@@ -160,6 +160,49 @@ fn tick_and_blocked_charge_each_tick_once() {
     for ran in 1..=3 {
         assert!(!policy.tick(0, 1, ran, ran));
     }
-    policy.blocked(1, 3, 3);
+    policy.blocked(1, 3 * MILLITICKS_PER_TICK, 3);
     assert_eq!(policy.task(1).map(|t| (t.cpu, t.blocks)), Some((3, 1)));
+}
+
+/// Task 1 of `policy`, picked at `now`, runs `ticks` timer ticks and then blocks after
+/// `ran` milliticks in all. Returns its CPU ticks charged so far.
+fn stint(policy: &mut RunQueues<RoundRobin>, now: Ticks, ticks: Ticks, ran: Milliticks) -> Ticks {
+    policy.enqueue(ready(1, Some(0), ALL), ReadyReason::Woken, now);
+    assert_eq!(policy.pick(0, now), Some(1));
+    for tick in 1..=ticks {
+        policy.tick(0, 1, tick, now + tick);
+    }
+    policy.blocked(1, ran, now + ticks);
+    policy.task(1).map_or(0, |t| t.cpu)
+}
+
+#[test]
+fn blocked_charges_the_time_between_ticks_carrying_fractions() {
+    let mut policy = RoundRobin::new(1, 100);
+    // Bursts of 0.3 ticks with no tick inside: charged when they add up to a tick.
+    let charged: Vec<Ticks> = (0..7).map(|n| stint(&mut policy, n, 0, 300)).collect();
+    assert_eq!(
+        charged,
+        [0, 0, 0, 1, 1, 1, 2],
+        "0.3, 0.6, 0.9, 1.2 ... 2.1 ticks"
+    );
+    // 2.5 ticks with two ticks inside: the ticks charge 2, the rest joins the carry (0.1 +
+    // 0.5 = 0.6).
+    assert_eq!(stint(&mut policy, 10, 2, 2500), 4);
+    assert_eq!(stint(&mut policy, 20, 0, 400), 5, "0.6 + 0.4: one more");
+}
+
+#[test]
+fn a_tick_that_charged_more_than_the_stint_ran_is_set_against_later_bursts() {
+    let mut policy = RoundRobin::new(1, 100);
+    // A tick fell inside a stint of 0.2 ticks: charged 1, 0.8 ahead.
+    assert_eq!(stint(&mut policy, 0, 1, 200), 1);
+    let charged: Vec<Ticks> = (1..=4).map(|n| stint(&mut policy, n * 2, 0, 200)).collect();
+    assert_eq!(charged, [1, 1, 1, 1], "the next 0.8 ticks were paid for");
+    let charged: Vec<Ticks> = (0..5).map(|n| stint(&mut policy, 20 + n, 0, 200)).collect();
+    assert_eq!(
+        charged,
+        [1, 1, 1, 1, 2],
+        "the second tick is charged once it is used"
+    );
 }

@@ -13,15 +13,23 @@
 //!   the CPU between two tasks (the rule behind Linux's `sched_prio_to_weight`).
 //!
 //! A running task gives way once it has run a quantum (the minimum granularity) and a task
-//! with less virtual time is queued on its hart. A task that is new or wakes up starts no
-//! earlier than the floor, the virtual time of the latest task picked: it cannot bank
-//! credit while absent or asleep and then hold the CPU for long.
+//! with less virtual time is queued on its hart. Each hart has a floor, the virtual time it
+//! has reached: the most of any task picked or charged there, which stays within a quantum's
+//! worth of the least virtual time on the hart (a task runs past the least queued one by at
+//! most a quantum). A task that is new or wakes up starts no earlier than its hart's floor:
+//! it cannot bank credit while absent or asleep (or while another task ran alone) and then
+//! hold the CPU for long. Virtual times on different harts drift apart (each hart shares its
+//! own CPU), so a task that moves to another hart keeps its distance to the floor, not its
+//! virtual time. Together these bound how long a queued task waits (see
+//! `tools/sim/tests/properties.rs`).
 //!
 //! Integers only (no FP in the kernel): `VIRTUAL_ONE` = 720,720,000 is divisible by every
 //! ticket count up to 16 and by 25, 50, 75, 100, 125, 250, 500 and 1000, so common ticket
 //! ratios give exact strides.
 
 use crate::{Policy, ReadyReason, RunQueues, Task, TaskParams, Ticks};
+use alloc::vec;
+use alloc::vec::Vec;
 use core::fmt;
 
 /// Virtual time one tick adds for a weight of 1.
@@ -66,8 +74,9 @@ enum Weighting {
 pub struct VirtualTime {
     quantum: Ticks,
     weighting: Weighting,
-    /// Virtual time of the latest task picked; never decreases.
-    floor: u64,
+    /// Each hart's floor: the most virtual time of a task picked or charged there; never
+    /// decreases.
+    floors: Vec<u64>,
 }
 
 impl VirtualTime {
@@ -87,7 +96,7 @@ impl VirtualTime {
             VirtualTime {
                 quantum: quantum.max(1),
                 weighting,
-                floor: 0,
+                floors: vec![0; harts.max(1)],
             },
         )
     }
@@ -102,6 +111,18 @@ impl VirtualTime {
     /// Virtual time per tick: the stride.
     fn stride_of(&self, params: &TaskParams) -> u64 {
         VIRTUAL_ONE / self.weight(params)
+    }
+
+    /// The floor of the hart `task` is on.
+    fn floor(&mut self, task: &Task<u64>) -> &mut u64 {
+        let hart = task.hart.unwrap_or(0).min(self.floors.len() - 1);
+        &mut self.floors[hart]
+    }
+
+    /// Raises the floor of `task`'s hart to its virtual time.
+    fn raise_floor(&mut self, task: &Task<u64>) {
+        let floor = self.floor(task);
+        *floor = (*floor).max(task.state);
     }
 }
 
@@ -127,16 +148,28 @@ impl Policy for VirtualTime {
     fn charge(&mut self, task: &mut Task<u64>, ticks: Ticks) {
         let step = ticks.saturating_mul(self.stride_of(&task.params));
         task.state = task.state.saturating_add(step);
+        self.raise_floor(task);
     }
 
     fn ready(&mut self, task: &mut Task<u64>, reason: ReadyReason) {
         if matches!(reason, ReadyReason::New | ReadyReason::Woken) {
-            task.state = task.state.max(self.floor);
+            task.state = task.state.max(*self.floor(task));
         }
     }
 
     fn picked(&mut self, task: &mut Task<u64>, _waited: Ticks) {
-        self.floor = self.floor.max(task.state);
+        self.raise_floor(task);
+    }
+
+    /// Keeps the task's distance to the floor (ahead of it or behind) on the new hart.
+    fn moved(&mut self, task: &mut Task<u64>, from: usize) {
+        let old = self.floors.get(from).copied().unwrap_or(0);
+        let new = *self.floor(task);
+        task.state = if task.state >= old {
+            new.saturating_add(task.state - old)
+        } else {
+            new.saturating_sub(old - task.state)
+        };
     }
 
     fn describe(&self, task: &Task<u64>, out: &mut dyn fmt::Write) -> fmt::Result {
@@ -255,5 +288,72 @@ mod tests {
             "task 2 starts at task 1's 50 ticks, not at 0"
         );
         assert!(fair.tick(0, 1, 1, 51), "then they take turns");
+    }
+
+    #[test]
+    fn a_task_that_ran_alone_raises_the_floor_for_latecomers() {
+        // Task 1 is picked once and runs 18 ticks with nobody waiting; task 2, arriving then,
+        // must not get those 18 ticks as credit (it would hold the CPU for 18 ticks).
+        let mut stride = VirtualTime::stride(1, 1);
+        let ready = |id| ReadyTask {
+            id,
+            last_hart: Some(0),
+            affinity: 1,
+        };
+        stride.enqueue(ready(1), ReadyReason::New, 0);
+        assert_eq!(stride.pick(0, 0), Some(1));
+        for ran in 1..=18 {
+            assert!(!stride.tick(0, 1, ran, ran), "nobody waits");
+        }
+        stride.enqueue(ready(2), ReadyReason::New, 18);
+        let pass = |s: &RunQueues<VirtualTime>, id| s.task(id).map(|t| t.state);
+        assert_eq!(pass(&stride, 2), pass(&stride, 1), "task 2 starts level");
+        assert!(
+            stride.tick(0, 1, 19, 19),
+            "so task 1 gives way one tick later"
+        );
+        stride.enqueue(ready(1), ReadyReason::Preempted, 19);
+        assert_eq!(stride.pick(0, 19), Some(2));
+        assert!(!stride.tick(0, 2, 1, 20), "level again");
+        assert!(
+            stride.tick(0, 2, 2, 21),
+            "and they take turns: 2 ticks, not 18"
+        );
+    }
+
+    #[test]
+    fn a_task_moved_to_another_hart_keeps_its_distance_to_the_floor() {
+        let mut fair = VirtualTime::fair(2, 1);
+        let tick_worth = VIRTUAL_ONE / NICE_0_WEIGHT;
+        let on = |id, hart| ReadyTask {
+            id,
+            last_hart: Some(hart),
+            affinity: if id == 3 { 1 << 1 } else { u64::MAX },
+        };
+        let pass = |s: &RunQueues<VirtualTime>, id| s.task(id).map_or(0, |t| t.state);
+        // Hart 0: task 1 alone for 100 ticks. Hart 1: task 2 for 10, then task 3 (starting
+        // at hart 1's floor, 10) for 5 and still running: task 2 is 5 behind the floor of 15.
+        fair.enqueue(on(1, 0), ReadyReason::New, 0);
+        assert_eq!(fair.pick(0, 0), Some(1));
+        fair.tick(0, 1, 100, 100);
+        fair.enqueue(on(1, 0), ReadyReason::Preempted, 100);
+        fair.enqueue(on(2, 1), ReadyReason::New, 0);
+        assert_eq!(fair.pick(1, 0), Some(2));
+        fair.tick(1, 2, 10, 10);
+        fair.enqueue(on(3, 1), ReadyReason::New, 10);
+        fair.enqueue(on(2, 1), ReadyReason::Preempted, 10);
+        assert_eq!(
+            fair.pick(1, 10),
+            Some(3),
+            "level with task 2, and queued first"
+        );
+        fair.tick(1, 3, 5, 15);
+        assert_eq!(pass(&fair, 3), 15 * tick_worth);
+        assert_eq!(pass(&fair, 2), 10 * tick_worth);
+        // Hart 0 runs task 1 again, and then, idle, steals task 2: 5 behind hart 0's floor
+        // of 100, not 90 behind (which would let it hold hart 0 for 90 ticks).
+        assert_eq!(fair.pick(0, 100), Some(1));
+        assert_eq!(fair.pick(0, 100), Some(2));
+        assert_eq!(pass(&fair, 2), 95 * tick_worth);
     }
 }

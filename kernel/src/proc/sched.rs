@@ -1,5 +1,5 @@
 //! The scheduler core (concepts K4, K5, S5): one scheduler loop per hart, run queues behind
-//! the `sched::Scheduler` trait (round robin for now), timer preemption, blocking and
+//! the `sched::Scheduler` trait (round robin at boot, switchable at run time), timer preemption, blocking and
 //! wake-ups.
 //!
 //! Each hart loops in [`scheduler_loop`] on its boot stack: pick a ready process, switch to
@@ -246,15 +246,16 @@ pub fn wake(process: &Arc<Process>) {
 }
 
 /// Called by a process that has set itself `Blocked`: gives up the hart until woken. The
-/// policy is told how long it ran, rounded up to a whole tick, so that blocking just before
-/// each tick cannot hide CPU use (MLFQ's allotment rule).
+/// policy is told how long the stint really ran, in milliticks: it charges what the ticks
+/// did not and carries fractions of a tick from block to block, so blocking just before
+/// each tick hides no CPU (MLFQ's allotment rule) and a 2 ms burst costs 2 ms, not a tick.
 pub fn block_current(me: &Arc<Process>) {
     let ran_ns = {
         let mut inner = me.inner();
         inner.acct.voluntary_switches += 1;
         time::monotonic_ns().saturating_sub(inner.acct.running_since_ns)
     };
-    let ran = ran_ns.div_ceil(1_000_000_000 / time::HZ);
+    let ran = ran_ns.saturating_mul(::sched::MILLITICKS_PER_TICK) / (1_000_000_000 / time::HZ);
     if let Some(queue) = RUN_QUEUE.lock().as_mut() {
         queue.blocked(me.pid, ran, time::ticks());
     }

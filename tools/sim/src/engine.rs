@@ -12,13 +12,14 @@
 //! 3. each idle hart, in hart order, picks;
 //! 4. every running job runs for one tick; every queued job waits for one;
 //! 5. at `t + 1`, a job that has had all its CPU finishes (`exited`); one that has had a
-//!    full I/O interval of CPU blocks (`blocked`) until `t + 1 + block`.
+//!    full I/O interval of CPU blocks (`blocked`, told the stint's whole ticks in
+//!    milliticks: simulated stints end on ticks) until `t + 1 + block`.
 //!
 //! A policy that picks a task that is not queued breaks the `Scheduler` contract: the
 //! simulation stops with a panic naming the policy.
 
 use crate::workload::Job;
-use sched::{ReadyReason, ReadyTask, Scheduler, TaskId, Ticks};
+use sched::{MILLITICKS_PER_TICK, ReadyReason, ReadyTask, Scheduler, TaskId, Ticks};
 
 /// How a stint on a hart ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -262,7 +263,8 @@ impl Simulation<'_> {
                 self.states[job] = State::Blocked {
                     until: now + io.block,
                 };
-                self.scheduler.blocked(task_id(job), ran, now);
+                self.scheduler
+                    .blocked(task_id(job), ran * MILLITICKS_PER_TICK, now);
             }
         }
     }

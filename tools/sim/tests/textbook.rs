@@ -170,6 +170,12 @@ fn preemptive_priority_lets_an_important_arrival_in_at_once() {
     config.preemptive = false;
     let non_preemptive = simulate_with("prio", spec, 1, &config);
     assert_eq!(non_preemptive.turnarounds(), [20, 20]);
+    assert_eq!(non_preemptive.run.policy, "prio-np");
+    // The kernel's run-time switch: prio-np whatever the configuration says.
+    let by_name = simulate_with("prio-np", spec, 1, &PolicyConfig::default());
+    assert_eq!(by_name.turnarounds(), [20, 20]);
+    let aging = simulate_with("prio-aging-np", spec, 1, &PolicyConfig::default());
+    assert_eq!(aging.turnarounds(), [20, 20]);
 }
 
 #[test]

@@ -116,16 +116,26 @@ pub fn sched_setattr(pid: Pid, attr: &SchedAttr, flags: u32) -> Result<(), Errno
 /// `sched_getattr(pid, &attr, size, 0)`: process `pid`'s (0: the caller's) scheduling
 /// parameters, as [`sched_setattr`] describes them.
 pub fn sched_getattr(pid: Pid) -> Result<SchedAttr, Errno> {
+    sched_getattr_sized(pid, SchedAttr::SIZE, 0)
+}
+
+/// `sched_getattr(pid, &attr, size, flags)` with the size and flags given, as a program
+/// built against an older structure (or a mistaken one) calls it: a size below the first
+/// version's 48 bytes, or any flag, is `EINVAL`. `size` is capped at [`SchedAttr::SIZE`],
+/// the buffer's size.
+pub fn sched_getattr_sized(pid: Pid, size: usize, flags: u32) -> Result<SchedAttr, Errno> {
     let mut image = [0u8; SchedAttr::SIZE];
-    // SAFETY: `image` is exclusively borrowed and writable for `SchedAttr::SIZE` bytes, the
-    // size passed; the kernel writes at most that many, and any bytes make a valid image.
+    let size = size.min(SchedAttr::SIZE);
+    // SAFETY: `image` is exclusively borrowed and writable for `SchedAttr::SIZE` bytes, and
+    // the size passed is no more; the kernel writes at most that many, and any bytes make a
+    // valid image.
     decode(unsafe {
         syscall4(
             nr::SCHED_GETATTR,
             pid as usize,
             image.as_mut_ptr() as usize,
-            SchedAttr::SIZE,
-            0,
+            size,
+            flags as usize,
         )
     })?;
     Ok(SchedAttr::from_bytes(&image))

@@ -1,11 +1,13 @@
 //! Test `t_sched_policy` (expects `exit=0`): the scheduling policy and parameters a user
 //! can see and change (concepts S1-S3, S7). Runs as root (init's tests do).
 //!
-//! - Every policy of `sched::POLICY_NAMES` can be switched to through
+//! - Every policy of `sched::POLICY_NAMES` (the non-preemptive `prio-np` and `prio-aging-np`
+//!   too) can be switched to through
 //!   `/proc/sys/kernel/sched_policy`, reads back, shows in `/proc/schedstat` and
 //!   `/proc/self/sched`, and runs a small fork/exec/wait workload to the end (a CPU burner,
 //!   a sleeper and an exec of `/bin/bench_true`, each with its own exit status). An unknown
-//!   name (`edf`, `FIFO`, empty) is `EINVAL` and leaves the policy as it was. The policy in
+//!   name (`edf`, `FIFO`, empty, `rr-np`: only prio and prio-aging have a non-preemptive
+//!   twin) is `EINVAL` and leaves the policy as it was. The policy in
 //!   force at the start is restored. (A non-root writer gets `EACCES`; there is no way to
 //!   drop root yet, so that is not tested.)
 //! - `/proc/<pid>/sched` has every field and they agree: for the caller, a first run at or
@@ -19,7 +21,8 @@
 //!   time (`sched_runtime`, whole ticks of 10 ms) round trip and show in `/proc/self/sched`
 //!   (and sjf reports the expected run time in ticks); `sched_priority` 0 keeps the tickets,
 //!   `sched_runtime` 0 makes the run time unknown; a policy other than `SCHED_OTHER` /
-//!   `SCHED_BATCH`, non-zero `sched_flags` or `flags` are `EINVAL`, a missing pid `ESRCH`.
+//!   `SCHED_BATCH`, non-zero `sched_flags` or `flags`, or pid -1 are `EINVAL`, a missing pid
+//!   `ESRCH`; `sched_getattr` with a size below 48 bytes, flags or pid -1 is `EINVAL`.
 //! - `/proc/schedstat`: `finished` and `context_switches` grow when a child runs and is
 //!   reaped; average turnaround >= average response and >= average wait.
 //! - `/proc/sched_trace`: every line is `<start_ns> <end_ns> <hart> <pid> <name> <why>`; a
@@ -44,8 +47,8 @@ use ulib::abi::wait;
 use ulib::fs;
 use ulib::procfs::{self, Fields, ProcError, ProcSched, SchedStat, TraceStint};
 use ulib::sched::{
-    PRIO_PROCESS, SCHED_BATCH, SCHED_OTHER, SchedAttr, getpriority, sched_getattr, sched_setattr,
-    setpriority,
+    PRIO_PROCESS, SCHED_BATCH, SCHED_OTHER, SchedAttr, getpriority, sched_getattr,
+    sched_getattr_sized, sched_setattr, setpriority,
 };
 use ulib::{Fork, Pid, check, check_eq, check_ok, println};
 
@@ -151,7 +154,18 @@ fn check_policy(policy: &str) {
 
 fn check_unknown_names() {
     let before = check_ok!(procfs::policy(), "read the policy");
-    for name in ["edf", "FIFO", "", "fifo2"] {
+    // Only prio and prio-aging have a non-preemptive twin: the others are one or the other
+    // by definition.
+    for name in [
+        "edf",
+        "FIFO",
+        "",
+        "fifo2",
+        "rr-np",
+        "fifo-np",
+        "mlfq-np",
+        "prio-np-aging",
+    ] {
         check_eq!(
             procfs::set_policy(name),
             Err(Errno::EINVAL),
@@ -413,6 +427,28 @@ fn check_attributes(original_policy: &str) {
         Err(Errno::ESRCH),
         "sched_setattr of a missing pid"
     );
+    check_eq!(
+        sched_setattr(-1, &got, 0),
+        Err(Errno::EINVAL),
+        "sched_setattr of pid -1"
+    );
+    check_eq!(
+        sched_getattr(-1).map(|a| a.size),
+        Err(Errno::EINVAL),
+        "sched_getattr of pid -1"
+    );
+    for (size, flags, what) in [
+        (SchedAttr::SIZE - 1, 0, "a size one byte short"),
+        (16, 0, "a size of 16"),
+        (0, 0, "a size of 0"),
+        (SchedAttr::SIZE, 1, "flags 1"),
+    ] {
+        check_eq!(
+            sched_getattr_sized(0, size, flags).map(|a| a.size),
+            Err(Errno::EINVAL),
+            "sched_getattr with {what}"
+        );
+    }
     check_eq!(
         sched_getattr(NO_SUCH_PID).map(|a| a.size),
         Err(Errno::ESRCH),
