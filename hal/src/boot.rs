@@ -69,8 +69,6 @@ _start_secondary:
     .globl __boot_stacks
 __boot_stacks:
     .space {stack_size} * {max_harts}
-    .globl __boot_stacks_end
-__boot_stacks_end:
     "#,
     boot_main = sym rust_boot_main,
     secondary_main = sym rust_secondary_main,
@@ -87,8 +85,6 @@ unsafe extern "C" {
     static __text_end: u8;
     static __rodata_end: u8;
     static __kernel_end: u8;
-    static __boot_stacks: u8;
-    static __boot_stacks_end: u8;
 }
 
 unsafe extern "Rust" {
@@ -152,8 +148,6 @@ pub struct KernelImage {
     pub rodata_end: usize,
     /// End of the image (page aligned): `rodata_end..end` is read + write.
     pub end: usize,
-    /// The boot stacks, one per hart, `BOOT_STACK_SIZE` each (inside `rodata_end..end`).
-    pub boot_stacks: usize,
 }
 
 /// Where the linker put the kernel image.
@@ -163,18 +157,7 @@ pub fn kernel_image() -> KernelImage {
         text_end: &raw const __text_end as usize,
         rodata_end: &raw const __rodata_end as usize,
         end: &raw const __kernel_end as usize,
-        boot_stacks: &raw const __boot_stacks as usize,
     }
-}
-
-/// The range of this hart's boot stack (used to bound backtraces).
-pub fn boot_stack_range(hartid: usize) -> core::ops::Range<usize> {
-    let (base, end) = (
-        &raw const __boot_stacks as usize,
-        &raw const __boot_stacks_end as usize,
-    );
-    let lo = base + hartid * BOOT_STACK_SIZE;
-    lo..(lo + BOOT_STACK_SIZE).min(end)
 }
 
 /// The flattened device tree OpenSBI handed over, as bytes (validated header).

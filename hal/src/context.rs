@@ -107,11 +107,6 @@ impl Thread {
             stack,
         })
     }
-
-    /// The thread's stack range (for backtraces and diagnostics).
-    pub fn stack_range(&self) -> core::ops::Range<usize> {
-        self.stack.range()
-    }
 }
 
 struct HartSlot {
@@ -179,12 +174,4 @@ pub fn yield_now() {
     // `run` call, and we are executing on its stack, so only we touch its registers now; the
     // scheduler registers belong to this hart.
     unsafe { switch_registers((*current).registers.get(), slot.scheduler.get()) };
-}
-
-/// Whether this hart is running a kernel thread (not its scheduler loop).
-pub fn in_thread() -> bool {
-    !HARTS[cpu::hart_id()]
-        .current
-        .load(Ordering::Relaxed)
-        .is_null()
 }

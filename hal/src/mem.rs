@@ -311,45 +311,6 @@ impl Drop for Frame {
     }
 }
 
-/// Several physically contiguous frames (2^order), owned; freed when dropped.
-#[derive(Debug)]
-pub struct FrameBlock {
-    pa: usize,
-    order: usize,
-}
-
-impl FrameBlock {
-    /// A zero-filled block of 2^order frames.
-    pub fn alloc_zeroed(order: usize) -> Result<FrameBlock, OutOfMemory> {
-        let block = FrameBlock {
-            pa: alloc_block(order)?,
-            order,
-        };
-        // SAFETY: the block was just allocated, so it is ours alone, and it is direct-mapped.
-        unsafe { core::ptr::write_bytes(phys_to_virt(block.pa) as *mut u8, 0, block.len()) };
-        Ok(block)
-    }
-    pub fn pa(&self) -> usize {
-        self.pa
-    }
-    pub fn len(&self) -> usize {
-        PAGE_SIZE << self.order
-    }
-    pub fn is_empty(&self) -> bool {
-        false
-    }
-    /// The kernel (direct-map) address of the block.
-    pub fn va(&self) -> usize {
-        phys_to_virt(self.pa)
-    }
-}
-
-impl Drop for FrameBlock {
-    fn drop(&mut self) {
-        free_block(self.pa, self.order);
-    }
-}
-
 /// Object sizes served from slabs; bigger requests get whole buddy blocks.
 const SIZE_CLASSES: [usize; 8] = [16, 32, 64, 128, 256, 512, 1024, 2048];
 

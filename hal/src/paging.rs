@@ -179,11 +179,6 @@ impl PageTable {
         Ok(PageTable { root, user: true })
     }
 
-    /// Physical address of the root table.
-    pub fn root_pa(&self) -> usize {
-        self.root
-    }
-
     /// The `satp` value selecting this table with `asid`.
     pub fn satp(&self, asid: u16) -> usize {
         (8 << 60) | ((asid as usize) << 44) | (self.root >> 12)
@@ -387,12 +382,6 @@ impl KernelSpace {
             addr += PAGE_SIZE;
         }
         Ok(())
-    }
-
-    /// Maps one kernel page at `va` (kernel half) to `pa`.
-    pub fn map_page(&mut self, va: usize, pa: usize, flags: PteFlags) -> Result<(), MapError> {
-        self.table
-            .map(va, pa, PageSize::Size4K, flags | PteFlags::G)
     }
 
     /// Installs this table on the boot hart and publishes it for the others; the identity

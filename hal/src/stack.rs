@@ -89,11 +89,6 @@ impl KernelStack {
         KERNEL_STACK_REGION.start + (self.slot + 1) * SLOT_SIZE
     }
 
-    /// The stack's bytes `[bottom, top)`, excluding the guard page.
-    pub fn range(&self) -> core::ops::Range<usize> {
-        (self.top() - KERNEL_STACK_PAGES * PAGE_SIZE)..self.top()
-    }
-
     pub(crate) fn generation(&self) -> u64 {
         self.generation
     }
@@ -103,10 +98,4 @@ impl Drop for KernelStack {
     fn drop(&mut self) {
         POOL.lock().free.push(self.slot);
     }
-}
-
-/// Kernel stacks mapped so far and how many are free (for statistics).
-pub fn pool_usage() -> (usize, usize) {
-    let pool = POOL.lock();
-    (pool.next_slot, pool.free.len())
 }

@@ -61,11 +61,6 @@ impl<T: ?Sized> SpinLock<T> {
         SpinLockGuard { lock: self }
     }
 
-    /// Whether this hart holds the lock.
-    pub fn held_by_me(&self) -> bool {
-        self.holder.load(Ordering::Relaxed) == cpu::hart_id()
-    }
-
     /// The lock's name.
     pub fn name(&self) -> &'static str {
         self.name

@@ -60,23 +60,7 @@ pub fn run(layout: &Layout, artefacts: &Artefacts, smp: u32) -> Result<(), Strin
 }
 
 fn boot(artefacts: &Artefacts, image: &Path, smp: u32, bootargs: &str) -> Command {
-    let mut command = Command::new("qemu-system-riscv64");
-    command
-        .args(["-machine", "virt", "-smp", &smp.to_string(), "-m", "256M"])
-        .args([
-            "-bios",
-            "default",
-            "-nographic",
-            "-serial",
-            "stdio",
-            "-monitor",
-            "none",
-        ])
-        .arg("-kernel")
-        .arg(&artefacts.kernel)
-        .arg("-initrd")
-        .arg(&artefacts.initrd)
-        .args(["-append", bootargs]);
+    let mut command = qemu::headless(&artefacts.kernel, &artefacts.initrd, smp, bootargs);
     qemu::attach_disk(&mut command, image);
     command
         .stdin(Stdio::null())

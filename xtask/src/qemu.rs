@@ -24,6 +24,31 @@ pub enum Mode {
 
 /// The QEMU command line for `mode` on `smp` harts.
 pub fn command(kernel: &Path, initrd: &Path, smp: u32, mode: Mode) -> Command {
+    match mode {
+        Mode::Run => {
+            let mut command = base(kernel, initrd, smp);
+            command.args(["-append", "init=/bin/init"]);
+            command
+        }
+        Mode::Gdb => {
+            let mut command = base(kernel, initrd, smp);
+            command.args(["-append", "init=/bin/init", "-s", "-S"]);
+            command
+        }
+        Mode::Test => headless(kernel, initrd, smp, "test"),
+    }
+}
+
+/// QEMU with the console on standard input and output and no monitor (no terminal needed),
+/// booting with the kernel command line `bootargs`.
+pub fn headless(kernel: &Path, initrd: &Path, smp: u32, bootargs: &str) -> Command {
+    let mut command = base(kernel, initrd, smp);
+    command.args(["-append", bootargs, "-serial", "stdio", "-monitor", "none"]);
+    command
+}
+
+/// The machine: QEMU `virt` with `smp` harts and 256 MiB, OpenSBI, the kernel and initrd.
+fn base(kernel: &Path, initrd: &Path, smp: u32) -> Command {
     let mut command = Command::new("qemu-system-riscv64");
     command
         .args(["-machine", "virt", "-smp", &smp.to_string(), "-m", "256M"])
@@ -32,17 +57,6 @@ pub fn command(kernel: &Path, initrd: &Path, smp: u32, mode: Mode) -> Command {
         .arg(kernel)
         .arg("-initrd")
         .arg(initrd);
-    match mode {
-        Mode::Run => {
-            command.args(["-append", "init=/bin/init"]);
-        }
-        Mode::Gdb => {
-            command.args(["-append", "init=/bin/init", "-s", "-S"]);
-        }
-        Mode::Test => {
-            command.args(["-append", "test", "-serial", "stdio", "-monitor", "none"]);
-        }
-    }
     command
 }
 

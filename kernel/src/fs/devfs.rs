@@ -61,24 +61,6 @@ fn boot_time() -> Timestamp {
 }
 
 impl Inode for DevDir {
-    fn link(&self, _name: &str, _target: &Arc<dyn Inode>) -> Result<(), Errno> {
-        Err(Errno::EACCES)
-    }
-
-    fn rmdir(&self, _name: &str) -> Result<(), Errno> {
-        Err(Errno::EACCES)
-    }
-
-    fn rename(
-        &self,
-        _old: &str,
-        _new_dir: &Arc<dyn Inode>,
-        _new: &str,
-        _flags: u32,
-    ) -> Result<(), Errno> {
-        Err(Errno::EACCES)
-    }
-
     fn metadata(&self) -> Result<Metadata, Errno> {
         let now = boot_time();
         Ok(Metadata {
@@ -112,21 +94,6 @@ impl Inode for DevDir {
                 })
                 .ok_or(Errno::ENOENT),
         }
-    }
-
-    fn create(
-        &self,
-        _name: &str,
-        _kind: FileType,
-        _perm: u32,
-        _uid: u32,
-        _gid: u32,
-    ) -> Result<Arc<dyn Inode>, Errno> {
-        Err(Errno::EACCES)
-    }
-
-    fn unlink(&self, _name: &str) -> Result<(), Errno> {
-        Err(Errno::EACCES)
     }
 
     fn read_dir(&self, cookie: u64) -> Result<Vec<DirEntry>, Errno> {

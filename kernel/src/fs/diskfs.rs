@@ -17,7 +17,6 @@ use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
-use core::sync::atomic::{AtomicU64, Ordering};
 use hal::sync::SpinLock;
 use lanternfs::{FileKind, FileSystem, FsError, Ino, Owner};
 
@@ -39,7 +38,6 @@ struct Handles {
 pub struct DiskFs {
     fs: SleepLock<FileSystem<BufferCache>>,
     handles: SpinLock<Handles>,
-    operations: AtomicU64,
 }
 
 /// A handle on one inode of a [`DiskFs`].
@@ -91,7 +89,6 @@ impl DiskFs {
                     to_release: Vec::new(),
                 },
             ),
-            operations: AtomicU64::new(0),
         }))
     }
 
@@ -117,7 +114,6 @@ impl DiskFs {
                 log::warn!("diskfs: releasing orphan inode {ino}: {e:?}");
             }
         }
-        self.operations.fetch_add(1, Ordering::Relaxed);
         fs
     }
 
@@ -171,14 +167,7 @@ impl Drop for DiskInode {
 
 impl DiskInode {
     fn other<'a>(&self, inode: &'a Arc<dyn Inode>) -> Result<&'a DiskInode, Errno> {
-        let other = inode
-            .as_any()
-            .downcast_ref::<DiskInode>()
-            .ok_or(Errno::EXDEV)?;
-        if !Arc::ptr_eq(&other.fs, &self.fs) {
-            return Err(Errno::EXDEV);
-        }
-        Ok(other)
+        super::downcast_same_fs(inode, |other: &DiskInode| Arc::ptr_eq(&other.fs, &self.fs))
     }
 }
 

@@ -197,19 +197,19 @@ pub trait Inode: Send + Sync {
         _uid: u32,
         _gid: u32,
     ) -> Result<Arc<dyn Inode>, Errno> {
-        Err(Errno::ENOTDIR)
+        Err(self.fixed_names_error())
     }
     /// Adds a name for `target` (same file system) in this directory.
     fn link(&self, _name: &str, _target: &Arc<dyn Inode>) -> Result<(), Errno> {
-        Err(Errno::ENOTDIR)
+        Err(self.fixed_names_error())
     }
     /// Removes a non-directory entry.
     fn unlink(&self, _name: &str) -> Result<(), Errno> {
-        Err(Errno::ENOTDIR)
+        Err(self.fixed_names_error())
     }
     /// Removes an empty directory entry.
     fn rmdir(&self, _name: &str) -> Result<(), Errno> {
-        Err(Errno::ENOTDIR)
+        Err(self.fixed_names_error())
     }
     /// Moves `old_name` here to `new_name` in `new_dir` (same file system).
     fn rename(
@@ -219,7 +219,16 @@ pub trait Inode: Send + Sync {
         _new_name: &str,
         _flags: u32,
     ) -> Result<(), Errno> {
-        Err(Errno::ENOTDIR)
+        Err(self.fixed_names_error())
+    }
+    /// Why the default name operations above refuse: a directory whose names are fixed
+    /// (`/dev`, `/proc`) is `EACCES`; anything else is not a directory at all.
+    fn fixed_names_error(&self) -> Errno {
+        match self.metadata() {
+            Ok(meta) if meta.kind == FileType::Directory => Errno::EACCES,
+            Ok(_) => Errno::ENOTDIR,
+            Err(e) => e,
+        }
     }
     /// Entries from `cookie` on (0 = the start); an empty vector at the end.
     fn read_dir(&self, _cookie: u64) -> Result<Vec<DirEntry>, Errno> {
@@ -242,6 +251,20 @@ pub trait Inode: Send + Sync {
     }
     /// Lets a file system find its own inode type behind `dyn Inode` (rename, link).
     fn as_any(&self) -> &dyn core::any::Any;
+}
+
+/// `inode` as the concrete inode type `T`, if it is one and `same_fs` says it belongs to
+/// the caller's file system; `EXDEV` otherwise (links and renames stay within one).
+pub fn downcast_same_fs<T: 'static>(
+    inode: &Arc<dyn Inode>,
+    same_fs: impl FnOnce(&T) -> bool,
+) -> Result<&T, Errno> {
+    let other = inode.as_any().downcast_ref::<T>().ok_or(Errno::EXDEV)?;
+    if same_fs(other) {
+        Ok(other)
+    } else {
+        Err(Errno::EXDEV)
+    }
 }
 
 /// Identity of an inode across file systems: (device, inode number).

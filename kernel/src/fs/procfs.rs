@@ -355,24 +355,6 @@ fn status(process: &Arc<proc::Process>) -> Result<String, Errno> {
 }
 
 impl Inode for ProcNode {
-    fn link(&self, _name: &str, _target: &Arc<dyn Inode>) -> Result<(), Errno> {
-        Err(Errno::EACCES)
-    }
-
-    fn rmdir(&self, _name: &str) -> Result<(), Errno> {
-        Err(Errno::EACCES)
-    }
-
-    fn rename(
-        &self,
-        _old: &str,
-        _new_dir: &Arc<dyn Inode>,
-        _new: &str,
-        _flags: u32,
-    ) -> Result<(), Errno> {
-        Err(Errno::EACCES)
-    }
-
     fn metadata(&self) -> Result<Metadata, Errno> {
         let (kind, perm, nlink) = match self.0 {
             Node::Root | Node::PidDir(_) | Node::SysDir | Node::SysKernelDir => {
@@ -489,21 +471,6 @@ impl Inode for ProcNode {
             (Node::PidDir(_), _) => Err(Errno::ENOENT),
             _ => Err(Errno::ENOTDIR),
         }
-    }
-
-    fn create(
-        &self,
-        _name: &str,
-        _kind: FileType,
-        _perm: u32,
-        _uid: u32,
-        _gid: u32,
-    ) -> Result<Arc<dyn Inode>, Errno> {
-        Err(Errno::EACCES)
-    }
-
-    fn unlink(&self, _name: &str) -> Result<(), Errno> {
-        Err(Errno::EACCES)
     }
 
     fn read_dir(&self, cookie: u64) -> Result<Vec<DirEntry>, Errno> {

@@ -270,14 +270,7 @@ impl State {
 
 impl RamInode {
     fn other<'a>(&self, inode: &'a Arc<dyn Inode>) -> Result<&'a RamInode, Errno> {
-        let other = inode
-            .as_any()
-            .downcast_ref::<RamInode>()
-            .ok_or(Errno::EXDEV)?;
-        if !Arc::ptr_eq(&other.fs, &self.fs) {
-            return Err(Errno::EXDEV);
-        }
-        Ok(other)
+        super::downcast_same_fs(inode, |other: &RamInode| Arc::ptr_eq(&other.fs, &self.fs))
     }
 }
 

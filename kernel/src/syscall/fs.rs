@@ -130,6 +130,40 @@ pub fn close(me: &Arc<Process>, fd: usize) -> Result<usize> {
     Ok(0)
 }
 
+/// Reads into the user buffer `[buf, buf + count)` through `fill` (at most `MAX_RW` bytes):
+/// the buffer is checked before `fill` may block, so a bad buffer fails at once and no data
+/// is consumed from a pipe or the console for nothing.
+fn read_to_user(
+    user: &mut UserState,
+    buf: usize,
+    count: usize,
+    fill: impl FnOnce(&mut [u8]) -> Result<usize>,
+) -> Result<usize> {
+    let count = count.min(MAX_RW);
+    user.space
+        .check_access(buf, count, hal::trap::Access::Write)?;
+    let mut bytes = vec![0; count];
+    let got = fill(&mut bytes)?;
+    user.space.copy_out(buf, &bytes[..got])?;
+    Ok(got)
+}
+
+/// The user buffer `[buf, buf + count)` (at most `MAX_RW` bytes), or `EFAULT`.
+fn bytes_from_user(user: &mut UserState, buf: usize, count: usize) -> Result<Vec<u8>> {
+    let mut bytes = vec![0; count.min(MAX_RW)];
+    user.space.copy_in(buf, &mut bytes)?;
+    Ok(bytes)
+}
+
+/// A `pread`/`pwrite` offset: negative is `EINVAL`.
+fn file_offset(offset: usize) -> Result<u64> {
+    if (offset as i64) < 0 {
+        Err(Errno::EINVAL)
+    } else {
+        Ok(offset as u64)
+    }
+}
+
 /// `read(fd, buf, count)`.
 pub fn read(
     me: &Arc<Process>,
@@ -139,13 +173,7 @@ pub fn read(
     count: usize,
 ) -> Result<usize> {
     let file = file(me, fd)?;
-    let count = count.min(MAX_RW);
-    user.space
-        .check_access(buf, count, hal::trap::Access::Write)?;
-    let mut bytes = vec![0; count];
-    let got = file.read(&mut bytes)?;
-    user.space.copy_out(buf, &bytes[..got])?;
-    Ok(got)
+    read_to_user(user, buf, count, |bytes| file.read(bytes))
 }
 
 /// `write(fd, buf, count)`. Lantern returns `EFAULT` when any byte of the buffer is invalid
@@ -158,10 +186,7 @@ pub fn write(
     count: usize,
 ) -> Result<usize> {
     let file = file(me, fd)?;
-    let count = count.min(MAX_RW);
-    let mut bytes = vec![0; count];
-    user.space.copy_in(buf, &mut bytes)?;
-    file.write(&bytes)
+    file.write(&bytes_from_user(user, buf, count)?)
 }
 
 fn iovecs(user: &mut UserState, iov: usize, count: usize) -> Result<Vec<Iovec>> {
@@ -232,16 +257,8 @@ pub fn pread(
     offset: usize,
 ) -> Result<usize> {
     let file = file(me, fd)?;
-    if (offset as i64) < 0 {
-        return Err(Errno::EINVAL);
-    }
-    let count = count.min(MAX_RW);
-    user.space
-        .check_access(buf, count, hal::trap::Access::Write)?;
-    let mut bytes = vec![0; count];
-    let got = file.read_at(offset as u64, &mut bytes)?;
-    user.space.copy_out(buf, &bytes[..got])?;
-    Ok(got)
+    let offset = file_offset(offset)?;
+    read_to_user(user, buf, count, |bytes| file.read_at(offset, bytes))
 }
 
 /// `pwrite64(fd, buf, count, offset)`.
@@ -254,12 +271,8 @@ pub fn pwrite(
     offset: usize,
 ) -> Result<usize> {
     let file = file(me, fd)?;
-    if (offset as i64) < 0 {
-        return Err(Errno::EINVAL);
-    }
-    let mut bytes = vec![0; count.min(MAX_RW)];
-    user.space.copy_in(buf, &mut bytes)?;
-    file.write_at(offset as u64, &bytes)
+    let offset = file_offset(offset)?;
+    file.write_at(offset, &bytes_from_user(user, buf, count)?)
 }
 
 /// `lseek(fd, offset, whence)`.
