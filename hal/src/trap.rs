@@ -234,6 +234,20 @@ impl UserContext {
         decode(self.scause, self.stval)
     }
 
+    /// The user's floating-point registers and `fcsr`, as last saved (current after `run`
+    /// returns: a dirty FP state is saved on every trap).
+    pub fn fp_state(&self) -> ([u64; 32], u64) {
+        (self.fregs, self.fcsr)
+    }
+
+    /// Replaces the floating-point registers and `fcsr` (signal return); they are loaded on
+    /// the next entry to user mode.
+    pub fn set_fp_state(&mut self, fregs: &[u64; 32], fcsr: u64) {
+        self.fregs = *fregs;
+        self.fcsr = fcsr & 0xff;
+        self.fp_last_hart = usize::MAX;
+    }
+
     /// The syscall number (a7) and arguments (a0..a5).
     pub fn syscall_args(&self) -> (usize, [usize; 6]) {
         let a = &self.regs[reg::A0..=reg::A0 + 5];

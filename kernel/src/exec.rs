@@ -12,7 +12,7 @@
 //! MMAP_TOP                 (STACK_TOP - 8 MiB - 1 MiB)
 //! STACK_TOP - 8 MiB - 4K  guard page (never mapped: overflow faults, SIGSEGV)
 //! STACK_TOP - 8 MiB       user stack, grows down, pages on first touch
-//! STACK_TOP = 0x3f_ffff_f000
+//! STACK_TOP = 0x3f_ffff_f000     the signal trampoline page (rt_sigreturn), read + execute
 //! USER_TOP  = 0x40_0000_0000      kernel half starts above (not user accessible)
 //! ```
 
@@ -83,6 +83,7 @@ pub fn load(path: &str, file: &[u8], argv: &[&[u8]], envp: &[&[u8]]) -> Result<U
     );
     space.add_vma(guard)?;
     space.add_vma(Vma::new(stack_bottom, STACK_TOP, Perm::RW, VmaKind::Stack))?;
+    map_trampoline(&mut space)?;
 
     let auxv = loader::auxv_for(&plan, PAGE_SIZE, 0, 0, HWCAP_IMAFDC, time::HZ as usize);
     let mut random = [0u8; 16];
@@ -106,4 +107,26 @@ pub fn load(path: &str, file: &[u8], argv: &[&[u8]], envp: &[&[u8]]) -> Result<U
         heap_start: plan.brk_start,
         brk: plan.brk_start,
     })
+}
+
+/// Maps the signal trampoline page (read + execute) at `signal::TRAMPOLINE`, the last user
+/// page: signal handlers return into it, and it calls `rt_sigreturn`.
+fn map_trampoline(space: &mut crate::mm::AddressSpace) -> Result<(), Errno> {
+    use crate::proc::signal::{TRAMPOLINE, TRAMPOLINE_CODE};
+    let perm = Perm {
+        read: true,
+        write: false,
+        exec: true,
+    };
+    space.add_vma(Vma::new(
+        TRAMPOLINE,
+        TRAMPOLINE + PAGE_SIZE,
+        perm,
+        VmaKind::Trampoline,
+    ))?;
+    let mut code = [0u8; 8];
+    code[..4].copy_from_slice(&TRAMPOLINE_CODE[0].to_le_bytes());
+    code[4..].copy_from_slice(&TRAMPOLINE_CODE[1].to_le_bytes());
+    space.map_zeroed_page(TRAMPOLINE)?.write_bytes(0, &code);
+    Ok(())
 }

@@ -62,7 +62,10 @@ pub fn init_hart() {
 pub fn on_timer_interrupt() {
     TICKS[hal::cpu::hart_id()].fetch_add(1, Ordering::Relaxed);
     arm_timer();
-    crate::proc::lifecycle::SLEEPERS.wake_up_to(monotonic_ns());
+    let now = monotonic_ns();
+    crate::proc::lifecycle::SLEEPERS.wake_up_to(now);
+    crate::proc::signal::expire_timers(now);
+    crate::fs::poll::expire(now);
     crate::proc::sched::tick();
 }
 

@@ -294,6 +294,35 @@ abi_struct! {
     }
 }
 
+/// `poll` event: data to read.
+pub const POLLIN: i16 = 0x001;
+/// `poll` event: urgent data to read.
+pub const POLLPRI: i16 = 0x002;
+/// `poll` event: writing will not block.
+pub const POLLOUT: i16 = 0x004;
+/// `poll` event (returned only): error, e.g. a pipe with no reader left.
+pub const POLLERR: i16 = 0x008;
+/// `poll` event (returned only): hung up, e.g. a pipe with no writer left.
+pub const POLLHUP: i16 = 0x010;
+/// `poll` event (returned only): the descriptor is not open.
+pub const POLLNVAL: i16 = 0x020;
+/// `poll` event: same as [`POLLIN`] for normal data.
+pub const POLLRDNORM: i16 = 0x040;
+/// `poll` event: same as [`POLLOUT`] for normal data.
+pub const POLLWRNORM: i16 = 0x100;
+
+abi_struct! {
+    /// `struct pollfd` of `ppoll`: 8 bytes.
+    pub struct PollFd {
+        /// The descriptor; negative entries are skipped (`revents` 0).
+        pub fd: i32,
+        /// Requested events.
+        pub events: i16,
+        /// Returned events.
+        pub revents: i16,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -222,6 +222,129 @@ abi_struct! {
     }
 }
 
+abi_struct! {
+    /// `stack_t` of `sigaltstack` (and `uc_stack` in the signal frame): 24 bytes.
+    pub struct StackT {
+        /// Lowest address of the alternate stack.
+        pub ss_sp: usize,
+        /// [`SS_ONSTACK`] / [`SS_DISABLE`] (`SS_AUTODISARM` is not supported).
+        pub ss_flags: i32,
+        /// Size in bytes.
+        pub ss_size: usize,
+    }
+}
+
+/// `ss_flags`: the thread is running on the alternate stack now.
+pub const SS_ONSTACK: i32 = 1;
+/// `ss_flags`: the alternate stack is disabled.
+pub const SS_DISABLE: i32 = 2;
+/// The smallest alternate stack `sigaltstack` accepts.
+pub const MINSIGSTKSZ: usize = 2048;
+
+abi_struct! {
+    /// The part of `siginfo_t` Lantern fills (the whole structure is 128 bytes, see
+    /// [`SIGINFO_SIZE`]). The union after `si_code` is read by signal kind:
+    /// - sent by `kill`/`tkill`: `pid`, `uid`;
+    /// - `SIGCHLD`: `pid`, `uid`, `status` (exit code or signal number);
+    /// - faults (`SIGSEGV`, `SIGBUS`, `SIGILL`, `SIGFPE`): the faulting address, which
+    ///   overlays `pid`/`uid` as one 8-byte `si_addr` — see [`SigInfo::addr`].
+    pub struct SigInfo {
+        /// The signal number.
+        pub signo: i32,
+        /// Always 0.
+        pub errno: i32,
+        /// Why the signal was sent: `SI_USER`, `CLD_EXITED`, `SEGV_MAPERR`, ...
+        pub code: i32,
+        /// Padding: the union that follows is 8-byte aligned.
+        pub pad: i32,
+        /// `si_pid`, or the low half of `si_addr`.
+        pub pid: i32,
+        /// `si_uid`, or the high half of `si_addr`.
+        pub uid: u32,
+        /// `si_status` for `SIGCHLD`.
+        pub status: i32,
+    }
+}
+
+/// Bytes of a whole `siginfo_t`.
+pub const SIGINFO_SIZE: usize = 128;
+
+impl SigInfo {
+    /// A fault's info with `si_addr = addr`.
+    pub fn fault(signo: u32, code: i32, addr: usize) -> SigInfo {
+        SigInfo {
+            signo: signo as i32,
+            errno: 0,
+            code,
+            pad: 0,
+            pid: addr as u32 as i32,
+            uid: (addr >> 32) as u32,
+            status: 0,
+        }
+    }
+
+    /// `si_addr`, for fault signals.
+    pub fn addr(&self) -> usize {
+        (self.pid as u32 as usize) | ((self.uid as usize) << 32)
+    }
+}
+
+/// `si_code`: sent by `kill`.
+pub const SI_USER: i32 = 0;
+/// `si_code`: sent by the kernel.
+pub const SI_KERNEL: i32 = 0x80;
+/// `si_code`: sent by `tkill`/`tgkill`.
+pub const SI_TKILL: i32 = -6;
+/// `si_code` of `SIGALRM` from a timer.
+pub const SI_TIMER: i32 = -2;
+/// `si_code` of `SIGSEGV`: no mapping at the address.
+pub const SEGV_MAPERR: i32 = 1;
+/// `si_code` of `SIGSEGV`: the mapping forbids the access.
+pub const SEGV_ACCERR: i32 = 2;
+/// `si_code` of `SIGBUS`: misaligned address.
+pub const BUS_ADRALN: i32 = 1;
+/// `si_code` of `SIGILL`: illegal opcode.
+pub const ILL_ILLOPC: i32 = 1;
+/// `si_code` of `SIGTRAP`: breakpoint.
+pub const TRAP_BRKPT: i32 = 1;
+/// `si_code` of `SIGCHLD`: the child exited.
+pub const CLD_EXITED: i32 = 1;
+/// `si_code` of `SIGCHLD`: the child was killed.
+pub const CLD_KILLED: i32 = 2;
+/// `si_code` of `SIGCHLD`: the child was killed and dumped core.
+pub const CLD_DUMPED: i32 = 3;
+/// `si_code` of `SIGCHLD`: the child stopped.
+pub const CLD_STOPPED: i32 = 5;
+/// `si_code` of `SIGCHLD`: the child continued.
+pub const CLD_CONTINUED: i32 = 6;
+
+/// The riscv64 signal frame the kernel pushes on the user stack (`struct rt_sigframe`):
+/// a `siginfo_t` followed by a `ucontext_t`. Offsets from the frame's start; the frame is
+/// 16-byte aligned and `sp` points at it when the handler starts.
+pub mod frame {
+    /// `siginfo_t info` (128 bytes).
+    pub const INFO: usize = 0;
+    /// `ucontext_t uc`.
+    pub const UCONTEXT: usize = 128;
+    /// `uc.uc_flags`.
+    pub const UC_FLAGS: usize = UCONTEXT;
+    /// `uc.uc_link`.
+    pub const UC_LINK: usize = UCONTEXT + 8;
+    /// `uc.uc_stack` (a `stack_t`).
+    pub const UC_STACK: usize = UCONTEXT + 16;
+    /// `uc.uc_sigmask`: the mask to restore on `rt_sigreturn` (then 120 reserved bytes).
+    pub const UC_SIGMASK: usize = UCONTEXT + 40;
+    /// `uc.uc_mcontext`: `sc_regs` = pc, then x1..x31 (32 × 8 bytes).
+    pub const UC_MCONTEXT: usize = UCONTEXT + 176;
+    /// `uc.uc_mcontext.sc_fpregs`: f0..f31 (32 × 8 bytes; the Q-extension union is 528
+    /// bytes), then `fcsr`.
+    pub const UC_FPREGS: usize = UC_MCONTEXT + 256;
+    /// `fcsr` inside `sc_fpregs` (D extension layout).
+    pub const UC_FCSR: usize = UC_FPREGS + 256;
+    /// The whole frame, rounded up to 16 bytes.
+    pub const SIZE: usize = UC_FPREGS + 528;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -304,5 +427,19 @@ mod tests {
         assert_eq!(sigset_bit(NSIG), 0);
         assert!(!is_catchable(SIGKILL) && !is_catchable(SIGSTOP));
         assert!(is_catchable(SIGTERM) && !is_catchable(0));
+    }
+
+    #[test]
+    fn frame_and_info_layout() {
+        assert_eq!(StackT::SIZE, 24);
+        assert_eq!(core::mem::offset_of!(StackT, ss_size), 16);
+        assert_eq!(SigInfo::SIZE, 28);
+        let info = SigInfo::fault(SIGSEGV, SEGV_MAPERR, 0xdead_beef_1234);
+        assert_eq!(info.addr(), 0xdead_beef_1234);
+        let image = info.to_bytes();
+        assert_eq!(image[16..24], 0xdead_beef_1234u64.to_le_bytes());
+        assert_eq!(frame::UC_MCONTEXT, 304);
+        assert_eq!(frame::SIZE % 16, 0);
+        assert_eq!(frame::SIZE, 128 + 960);
     }
 }

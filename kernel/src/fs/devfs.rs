@@ -16,14 +16,17 @@ use core::sync::atomic::{AtomicU64, Ordering};
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Device {
     Console,
+    /// The caller's controlling terminal (Lantern has one terminal, the console).
+    Tty,
     Null,
     Zero,
     Random,
     Urandom,
 }
 
-const DEVICES: [(&str, Device, u64, u64); 5] = [
+const DEVICES: [(&str, Device, u64, u64); 6] = [
     ("console", Device::Console, 5, 1),
+    ("tty", Device::Tty, 5, 0),
     ("null", Device::Null, 1, 3),
     ("zero", Device::Zero, 1, 5),
     ("random", Device::Random, 1, 8),
@@ -167,9 +170,13 @@ impl Inode for DevNode {
         true
     }
 
+    fn is_terminal(&self) -> bool {
+        matches!(self.device, Device::Console | Device::Tty)
+    }
+
     fn read_stream(&self, buf: &mut [u8], nonblock: bool) -> Result<usize, Errno> {
         match self.device {
-            Device::Console => console::read_input(buf, nonblock),
+            Device::Console | Device::Tty => console::read_input(buf, nonblock),
             Device::Null => Ok(0),
             Device::Zero => {
                 buf.fill(0);
@@ -183,7 +190,7 @@ impl Inode for DevNode {
     }
 
     fn write_stream(&self, data: &[u8], _nonblock: bool) -> Result<usize, Errno> {
-        if self.device == Device::Console {
+        if matches!(self.device, Device::Console | Device::Tty) {
             console::write_bytes(data);
         }
         Ok(data.len())

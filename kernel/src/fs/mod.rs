@@ -15,6 +15,7 @@ pub mod diskfs;
 pub mod fdtable;
 pub mod file;
 pub mod pipe;
+pub mod poll;
 pub mod procfs;
 pub mod ramfs;
 
@@ -165,6 +166,10 @@ pub trait Inode: Send + Sync {
     }
     /// Whether reads and writes ignore the offset (devices, FIFOs): no seeking.
     fn is_stream(&self) -> bool {
+        false
+    }
+    /// Whether this is a terminal (the console): terminal `ioctl`s apply to it.
+    fn is_terminal(&self) -> bool {
         false
     }
     /// Reads from a stream; `nonblock` turns a wait into `EAGAIN`.

@@ -57,6 +57,22 @@ impl Pipe {
         self.state.lock().bytes.len()
     }
 
+    /// Bytes waiting and writers left (for poll).
+    pub fn poll_state(&self) -> (usize, usize) {
+        let state = self.state.lock();
+        (state.bytes.len(), state.writers)
+    }
+
+    /// Readers left (for poll).
+    pub fn poll_readers(&self) -> usize {
+        self.state.lock().readers
+    }
+
+    /// Whether an atomic write of `PIPE_BUF` bytes would fit now (poll's POLLOUT).
+    pub fn has_room(&self) -> bool {
+        PIPE_CAPACITY - self.state.lock().bytes.len() >= PIPE_BUF
+    }
+
     /// Reads what is there (at least one byte, or end of file), waiting if needed.
     pub fn read(&self, buf: &mut [u8], nonblock: bool) -> Result<usize, Errno> {
         if buf.is_empty() {
@@ -73,6 +89,7 @@ impl Pipe {
                     }
                     drop(state);
                     self.writable.wake_all();
+                    super::poll::notify();
                     return Ok(count);
                 }
                 if state.writers == 0 {
@@ -119,7 +136,11 @@ impl Pipe {
             match result {
                 Err(errno) => {
                     // Like Linux: SIGPIPE even when part of the data went through.
-                    crate::proc::lifecycle::deliver(&me, abi::signal::SIGPIPE);
+                    crate::proc::signal::send(
+                        &me,
+                        abi::signal::SIGPIPE,
+                        crate::proc::signal::kernel_info(abi::signal::SIGPIPE),
+                    );
                     return if written == 0 {
                         Err(errno)
                     } else {
@@ -145,6 +166,7 @@ impl Pipe {
                 Ok(count) => {
                     written += count;
                     self.readable.wake_all();
+                    super::poll::notify();
                 }
             }
         }
@@ -163,5 +185,6 @@ impl Pipe {
         }
         self.readable.wake_all();
         self.writable.wake_all();
+        super::poll::notify();
     }
 }

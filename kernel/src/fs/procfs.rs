@@ -288,6 +288,7 @@ fn status(process: &Arc<proc::Process>) -> Result<String, Errno> {
         State::Ready => "R (ready)",
         State::Running => "R (running)",
         State::Blocked => "S (sleeping)",
+        State::Stopped => "T (stopped)",
         State::Zombie => "Z (zombie)",
     };
     let creds = inner.creds;
@@ -300,6 +301,8 @@ fn status(process: &Arc<proc::Process>) -> Result<String, Errno> {
     let _ = writeln!(text, "Tgid:\t{}", process.pid);
     let _ = writeln!(text, "Pid:\t{}", process.pid);
     let _ = writeln!(text, "PPid:\t{}", inner.parent);
+    let _ = writeln!(text, "NSpgid:\t{}", inner.pgid);
+    let _ = writeln!(text, "NSsid:\t{}", inner.sid);
     let _ = writeln!(
         text,
         "Uid:\t{}\t{}\t{}\t{}",
@@ -338,7 +341,21 @@ fn status(process: &Arc<proc::Process>) -> Result<String, Errno> {
         acct.finish_ns.map_or(-1, |t| t as i64)
     );
     let _ = writeln!(text, "SigPnd:\t{:016x}", process.pending_signals());
-    if let (State::Blocked, Some(at)) = (inner.state, inner.waiting_at) {
+    let _ = writeln!(text, "SigBlk:\t{:016x}", process.blocked_signals());
+    {
+        let handlers = process.handlers.lock();
+        let (mut ignored, mut caught) = (0u64, 0u64);
+        for (index, action) in handlers.iter().enumerate() {
+            match action.handler {
+                abi::signal::SIG_DFL => {}
+                abi::signal::SIG_IGN => ignored |= 1 << index,
+                _ => caught |= 1 << index,
+            }
+        }
+        let _ = writeln!(text, "SigIgn:\t{ignored:016x}");
+        let _ = writeln!(text, "SigCgt:\t{caught:016x}");
+    }
+    if let (State::Blocked | State::Stopped, Some(at)) = (inner.state, inner.waiting_at) {
         let _ = writeln!(text, "Wchan:\t{}:{}", at.file(), at.line());
     }
     let _ = writeln!(

@@ -86,6 +86,8 @@ pub enum VmaKind {
     Anonymous,
     /// A file mapped with `mmap`.
     File,
+    /// The signal trampoline: the code signal handlers return into.
+    Trampoline,
 }
 
 /// The file behind a file mapping: `start` maps `offset` of `inode`.

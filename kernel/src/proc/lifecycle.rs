@@ -6,15 +6,17 @@
 //! zombie, hands its children to init and wakes its parent, which reaps it in [`wait`].
 
 use super::wait_queue::WaitQueue;
-use super::{Credentials, INIT_PID, Pid, Process, Setup, State, UserState, lookup, sched, user};
+use super::{
+    Credentials, INIT_PID, Pid, Process, Setup, State, UserState, lookup, sched, signal, user,
+};
 use crate::fs::fdtable::FdTable;
 use crate::fs::file::{Object, OpenFile};
 use crate::fs::{self, FileType, Inode};
 use crate::{console, exec, time};
 use abi::errno::Errno;
 use abi::fs::O_RDWR;
-use abi::signal::{DefaultAction, default_action, is_valid_signal};
-use abi::wait::WNOHANG;
+use abi::signal::{CLD_DUMPED, CLD_EXITED, CLD_KILLED};
+use abi::wait::{self as wait_abi, WCONTINUED, WNOHANG, WNOWAIT, WUNTRACED};
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
@@ -85,6 +87,10 @@ pub fn spawn_init(path: &str, test_mode: bool) -> Result<(), Errno> {
         files,
         cwd: root,
         umask: 0o022,
+        pgid: 0,
+        sid: 0,
+        handlers: signal::new_handlers(),
+        blocked: 0,
     })?;
     assert_eq!(init.pid, INIT_PID, "init must be the first process");
     sched::start(&init);
@@ -116,10 +122,17 @@ pub fn fork(
     let space = user.space.duplicate()?;
     let mut ctx = user.ctx.duplicate();
     ctx.regs[hal::trap::reg::A0] = 0;
-    let (name, creds, sched_params) = {
+    let (name, creds, sched_params, pgid, sid) = {
         let inner = me.inner();
-        (inner.name.clone(), inner.creds, inner.sched_params)
+        (
+            inner.name.clone(),
+            inner.creds,
+            inner.sched_params,
+            inner.pgid,
+            inner.sid,
+        )
     };
+    let handlers = Arc::new(hal::sync::SpinLock::new("sighand", *me.handlers.lock()));
     let child = super::create(Setup {
         sched_params,
         name,
@@ -135,6 +148,10 @@ pub fn fork(
         files: me.files.lock().clone(),
         cwd: me.cwd.lock().clone(),
         umask: me.umask.load(Ordering::Relaxed),
+        pgid,
+        sid,
+        handlers,
+        blocked: me.blocked_signals(),
     })?;
     let clear_child_tid = {
         let mut start = child.start.lock();
@@ -175,7 +192,12 @@ pub fn exec(
     let creds = me.inner().creds;
     let file = read_program(&cwd, path, creds)?;
     *user = exec::load(path, &file, argv, envp)?;
-    me.inner().name = base_name(path);
+    {
+        let mut inner = me.inner();
+        inner.name = base_name(path);
+        inner.did_exec = true;
+    }
+    signal::reset_for_exec(me);
     let closed = me.files.lock().close_on_exec();
     drop(closed);
     Ok(())
@@ -192,6 +214,8 @@ pub fn exit(me: Arc<Process>, status: i32) -> ! {
     drop(files);
     let files = me.files.lock().take_all();
     drop(files);
+    signal::exit_cleanup(me.pid);
+    console::process_exited(me.pid);
     let children = core::mem::take(&mut me.inner().children);
     let init = lookup(INIT_PID).expect("init exists while other processes do");
     let mut orphaned_zombie = false;
@@ -216,8 +240,26 @@ pub fn exit(me: Arc<Process>, status: i32) -> ! {
     if orphaned_zombie {
         init.child_exit.wake_all();
     }
-    if let Some(parent) = lookup(parent) {
-        parent.child_exit.wake_all();
+    let (code, child_status) = match wait_abi::WaitStatus::decode(status) {
+        Some(wait_abi::WaitStatus::Exited(code)) => (CLD_EXITED, i32::from(code)),
+        Some(wait_abi::WaitStatus::Signaled { sig, core: true }) => (CLD_DUMPED, sig as i32),
+        Some(wait_abi::WaitStatus::Signaled { sig, .. }) => (CLD_KILLED, sig as i32),
+        _ => (CLD_EXITED, 0),
+    };
+    match lookup(parent) {
+        Some(parent_process)
+            if parent != INIT_PID && signal::parent_discards_children(&parent_process) =>
+        {
+            // The parent ignores SIGCHLD (or set SA_NOCLDWAIT): nobody will wait for this
+            // status, so the zombie goes straight to init, which reaps it; the parent's
+            // wait4 ends with ECHILD once no children are left (Linux's rule).
+            parent_process.inner().children.retain(|&c| c != me.pid);
+            me.inner().parent = INIT_PID;
+            init.inner().children.push(me.pid);
+            init.child_exit.wake_all();
+            parent_process.child_exit.wake_all();
+        }
+        _ => signal::notify_parent(parent, me.pid, code, child_status),
     }
     // The table (until the parent reaps) and this hart's scheduler (until the switch below
     // completes) still hold the process, so its stack outlives the switch.
@@ -237,36 +279,57 @@ fn init_exited(status: i32) -> ! {
     panic!("init exited ({})", describe_status(status));
 }
 
-/// Which children `wait4`'s pid argument selects.
-fn selects(pid_arg: isize, child: Pid) -> bool {
-    // Process groups arrive with job control; until then every process is in one group,
-    // so 0 and -pgid select any child, like -1.
-    pid_arg <= 0 || pid_arg as Pid == child
+/// Which children `wait4`'s pid argument selects: `> 0` that child, `-1` any, `0` those in
+/// the caller's group, `< -1` those in group `-pid`.
+fn selects(pid_arg: isize, my_pgid: Pid, child: &Process) -> bool {
+    match pid_arg {
+        -1 => true,
+        0 => child.inner().pgid == my_pgid,
+        p if p > 0 => p as Pid == child.pid,
+        p => child.inner().pgid == (-p) as Pid,
+    }
 }
 
 enum Found {
     NoChild,
     Zombie(Pid),
+    /// A stop or continue to report (pid, wait status).
+    Changed(Pid, i32),
     Running,
 }
 
-fn find_child(me: &Process, pid_arg: isize) -> Found {
-    let children: Vec<Pid> = me
-        .inner()
-        .children
-        .iter()
-        .copied()
-        .filter(|&c| selects(pid_arg, c))
-        .collect();
-    if children.is_empty() {
-        return Found::NoChild;
-    }
+fn find_child(me: &Process, pid_arg: isize, options: i32) -> Found {
+    let (children, my_pgid) = {
+        let inner = me.inner();
+        (inner.children.clone(), inner.pgid)
+    };
+    let mut any = false;
     for pid in children {
-        if lookup(pid).is_some_and(|child| child.inner().state == State::Zombie) {
+        let Some(child) = lookup(pid) else { continue };
+        if !selects(pid_arg, my_pgid, &child) {
+            continue;
+        }
+        any = true;
+        let mut inner = child.inner();
+        if inner.state == State::Zombie {
             return Found::Zombie(pid);
         }
+        if options & WUNTRACED != 0
+            && let Some(sig) = inner.stop_report
+        {
+            if options & WNOWAIT == 0 {
+                inner.stop_report = None;
+            }
+            return Found::Changed(pid, wait_abi::stopped(sig));
+        }
+        if options & WCONTINUED != 0 && inner.continued_report {
+            if options & WNOWAIT == 0 {
+                inner.continued_report = false;
+            }
+            return Found::Changed(pid, wait_abi::CONTINUED);
+        }
     }
-    Found::Running
+    if any { Found::Running } else { Found::NoChild }
 }
 
 /// A child reaped by [`wait`]: its pid, wait status and CPU times (its own plus its
@@ -283,12 +346,20 @@ pub struct Reaped {
 pub fn wait(me: &Arc<Process>, pid_arg: isize, options: i32) -> Result<Option<Reaped>, Errno> {
     let mut found = Found::Running;
     me.child_exit.wait_until(me, 0, || {
-        found = find_child(me, pid_arg);
+        found = find_child(me, pid_arg, options);
         !matches!(found, Found::Running) || options & WNOHANG != 0
     })?;
     let pid = match found {
         Found::NoChild => return Err(Errno::ECHILD),
         Found::Running => return Ok(None),
+        Found::Changed(pid, status) => {
+            return Ok(Some(Reaped {
+                pid,
+                status,
+                user_ns: 0,
+                cpu_ns: 0,
+            }));
+        }
         Found::Zombie(pid) => pid,
     };
     let child = lookup(pid).ok_or(Errno::ECHILD)?;
@@ -322,48 +393,6 @@ pub fn wait(me: &Arc<Process>, pid_arg: isize, options: i32) -> Result<Option<Re
         user_ns: user,
         cpu_ns: cpu,
     }))
-}
-
-/// `kill(pid, sig)`: the default action of `sig` (terminate for most signals; ignore for
-/// SIGCHLD-like ones; stop and continue arrive with job control). `sig` 0 only checks.
-pub fn kill(me: &Arc<Process>, pid: isize, sig: u32) -> Result<(), Errno> {
-    if sig != 0 && !is_valid_signal(sig) {
-        return Err(Errno::EINVAL);
-    }
-    let targets: Vec<Arc<Process>> = match pid {
-        p if p > 0 => alloc::vec![lookup(p as Pid).ok_or(Errno::ESRCH)?],
-        -1 => super::all()
-            .into_iter()
-            .filter(|p| p.pid != INIT_PID && p.pid != me.pid)
-            .collect(),
-        // Process groups arrive with job control.
-        _ => return Err(Errno::ESRCH),
-    };
-    let sender = me.inner().creds;
-    let mut delivered = false;
-    for target in targets {
-        let creds = target.inner().creds;
-        if sender.euid != 0 && sender.uid != creds.uid && sender.euid != creds.uid {
-            continue;
-        }
-        delivered = true;
-        if sig != 0 {
-            deliver(&target, sig);
-        }
-    }
-    if delivered { Ok(()) } else { Err(Errno::EPERM) }
-}
-
-/// Acts on `sig` for `target`: terminating signals are marked pending (the target acts on
-/// them on its way back to user mode) and wake it if it sleeps.
-pub fn deliver(target: &Arc<Process>, sig: u32) {
-    match default_action(sig) {
-        DefaultAction::Terminate | DefaultAction::CoreDump => {
-            target.post_signal(sig);
-            sched::wake(target);
-        }
-        DefaultAction::Ignore | DefaultAction::Stop | DefaultAction::Continue => {}
-    }
 }
 
 /// Sleeps until the monotonic clock reaches `deadline`; `EINTR` if a signal arrives.

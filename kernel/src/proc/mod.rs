@@ -19,6 +19,7 @@
 
 pub mod lifecycle;
 pub mod sched;
+pub mod signal;
 pub mod sleep_lock;
 pub mod user;
 pub mod wait_queue;
@@ -59,6 +60,8 @@ pub enum State {
     Running,
     /// Waiting for an event (child exit, timer, input).
     Blocked,
+    /// Stopped by a stop signal (SIGSTOP, SIGTSTP, ...) until SIGCONT.
+    Stopped,
     /// Exited; its exit status waits for the parent.
     Zombie,
 }
@@ -70,6 +73,7 @@ impl State {
             State::New => 'N',
             State::Ready | State::Running => 'R',
             State::Blocked => 'S',
+            State::Stopped => 'T',
             State::Zombie => 'Z',
         }
     }
@@ -113,8 +117,11 @@ impl Accounting {
 pub struct Credentials {
     pub uid: u32,
     pub euid: u32,
+    /// Saved set-user-id (what a non-root `setresuid` may switch back to).
+    pub suid: u32,
     pub gid: u32,
     pub egid: u32,
+    pub sgid: u32,
 }
 
 /// The part of the PCB under the `proc` lock.
@@ -137,6 +144,17 @@ pub struct Inner {
     pub waiting_at: Option<&'static core::panic::Location<'static>>,
     /// What the scheduling policy weighs: nice, tickets, expected run time.
     pub sched_params: ::sched::TaskParams,
+    /// Process group and session (job control).
+    pub pgid: Pid,
+    pub sid: Pid,
+    /// Whether it has called execve since fork (setpgid on it then fails with EACCES).
+    pub did_exec: bool,
+    /// Stopped by a signal, until SIGCONT.
+    pub stopped: bool,
+    /// A stop (with its signal) not yet reported to the parent's wait4(WUNTRACED).
+    pub stop_report: Option<u32>,
+    /// A continue not yet reported to the parent's wait4(WCONTINUED).
+    pub continued_report: bool,
 }
 
 /// The user half of a process: what the CPU runs in user mode.
@@ -195,6 +213,7 @@ impl UserState {
                     crate::mm::VmaKind::Guard => "[guard]",
                     crate::mm::VmaKind::Anonymous => "",
                     crate::mm::VmaKind::File => "[file]",
+                    crate::mm::VmaKind::Trampoline => "[sigpage]",
                 },
             })
             .collect();
@@ -206,8 +225,14 @@ pub struct Process {
     pub pid: Pid,
     pub thread: Thread,
     inner: SpinLock<Inner>,
-    /// Pending signal bits (bit n = signal n).
-    pending: AtomicU64,
+    /// Pending signals (bit `sig - 1`).
+    pub pending: AtomicU64,
+    /// Blocked signals (bit `sig - 1`); never SIGKILL or SIGSTOP.
+    pub blocked: AtomicU64,
+    /// Pending signals' info, the alternate stack (`signal` lock).
+    pub sig: SpinLock<signal::SigLocal>,
+    /// Signal dispositions.
+    pub handlers: Arc<signal::Handlers>,
     /// Of the CPU time, `time` CSR ticks spent in user mode.
     user_ticks: AtomicU64,
     /// Set by the timer when the quantum is used up.
@@ -241,19 +266,19 @@ impl Process {
         inner.state = state;
     }
 
-    /// Marks signal `sig` pending.
-    pub fn post_signal(&self, sig: u32) {
-        self.pending.fetch_or(1 << sig, Ordering::AcqRel);
-    }
-
     /// Time spent in user mode.
     pub fn user_ns(&self) -> u64 {
         time::ticks_to_ns(self.user_ticks.load(Ordering::Relaxed))
     }
 
-    /// Pending signal bits.
+    /// Pending signal bits (bit `sig - 1`).
     pub fn pending_signals(&self) -> u64 {
         self.pending.load(Ordering::Acquire)
+    }
+
+    /// Blocked signal bits (bit `sig - 1`).
+    pub fn blocked_signals(&self) -> u64 {
+        self.blocked.load(Ordering::Acquire)
     }
 }
 
@@ -291,6 +316,12 @@ pub struct Setup {
     pub files: FdTable,
     pub cwd: Arc<dyn Inode>,
     pub umask: u32,
+    /// Process group and session; 0 for "a new one named after the pid" (init).
+    pub pgid: Pid,
+    pub sid: Pid,
+    /// Signal dispositions and mask (inherited across fork).
+    pub handlers: Arc<signal::Handlers>,
+    pub blocked: u64,
 }
 
 /// Creates a process in state `New` with a fresh pid; `EAGAIN` if the table is full,
@@ -306,6 +337,10 @@ pub fn create(setup: Setup) -> Result<Arc<Process>, abi::errno::Errno> {
         files,
         cwd,
         umask,
+        pgid,
+        sid,
+        handlers,
+        blocked,
     } = setup;
     let thread = Thread::new(lifecycle::thread_main).map_err(|_| abi::errno::Errno::ENOMEM)?;
     let mut table = TABLE.lock();
@@ -342,9 +377,18 @@ pub fn create(setup: Setup) -> Result<Arc<Process>, abi::errno::Errno> {
                 clear_child_tid: 0,
                 waiting_at: None,
                 sched_params,
+                pgid: if pgid == 0 { pid } else { pgid },
+                sid: if sid == 0 { pid } else { sid },
+                did_exec: false,
+                stopped: false,
+                stop_report: None,
+                continued_report: false,
             },
         ),
         pending: AtomicU64::new(0),
+        blocked: AtomicU64::new(blocked),
+        sig: SpinLock::new("signal", signal::SigLocal::new()),
+        handlers,
         user_ticks: AtomicU64::new(0),
         need_resched: AtomicBool::new(false),
         affinity: AtomicU64::new(affinity),

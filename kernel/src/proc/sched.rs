@@ -237,7 +237,7 @@ pub fn start(process: &Arc<Process>) {
 pub fn wake(process: &Arc<Process>) {
     {
         let mut inner = process.inner();
-        if inner.state != State::Blocked {
+        if !matches!(inner.state, State::Blocked | State::Stopped) {
             return;
         }
         process.set_state(&mut inner, State::Ready);

@@ -6,10 +6,14 @@
 //! naming pid, cause, `sepc` and `stval`. Before each return to user mode the process acts
 //! on pending signals and gives up its hart if its quantum is used up.
 
-use super::{Process, UserState, sched};
+use super::{Process, UserState, sched, signal};
 use crate::mm::VmaKind;
 use crate::{console, irq, syscall};
-use abi::signal::{SIGBUS, SIGILL, SIGSEGV, SIGTRAP, signal_name};
+use abi::errno::Errno;
+use abi::signal::{
+    BUS_ADRALN, ILL_ILLOPC, SEGV_ACCERR, SEGV_MAPERR, SI_KERNEL, SIG_IGN, SIGBUS, SIGILL, SIGSEGV,
+    SIGTRAP, SigInfo, TRAP_BRKPT, signal_name, sigset_bit,
+};
 use abi::wait;
 use alloc::format;
 use alloc::string::String;
@@ -20,10 +24,13 @@ use hal::trap::{Access, Trap};
 /// Runs the process until it exits or is killed; returns its wait status.
 pub fn run(me: &Arc<Process>, user: &mut UserState) -> i32 {
     let mut published = None;
+    let mut interrupted: Option<signal::Interrupted> = None;
     loop {
-        let pending = me.pending_signals();
-        if pending != 0 {
-            return wait::signaled(pending.trailing_zeros(), false);
+        if signal::interrupted(me) || interrupted.is_some() {
+            match signal::deliver(me, user, interrupted.take()) {
+                signal::Delivered::Resume => {}
+                signal::Delivered::Exit(status) => return status,
+            }
         }
         if me.need_resched.load(Ordering::Relaxed) {
             sched::yield_current(me, true);
@@ -48,54 +55,94 @@ pub fn run(me: &Arc<Process>, user: &mut UserState) -> i32 {
                 let (number, args) = user.ctx.syscall_args();
                 match syscall::dispatch(me, user, number, args) {
                     syscall::Outcome::Return(value) => {
-                        user.ctx.regs[hal::trap::reg::A0] = value as usize
+                        user.ctx.regs[hal::trap::reg::A0] = value as usize;
+                        if value == Errno::EINTR.as_return() {
+                            interrupted = Some(signal::Interrupted {
+                                rule: signal::restart_rule(number),
+                                first_arg: args[0],
+                            });
+                        }
                     }
+                    syscall::Outcome::Restored => {}
                     syscall::Outcome::Exit(status) => return status,
                 }
             }
             Trap::Interrupt(interrupt) => irq::handle(interrupt),
             Trap::PageFault { addr, access } if user.space.handle_fault(addr, access).is_ok() => {}
-            fault => return kill_for_fault(me, user, fault),
+            fault => {
+                if let Some(status) = signal_for_fault(me, user, fault) {
+                    return status;
+                }
+            }
         }
     }
 }
 
-fn kill_for_fault(me: &Process, user: &UserState, fault: Trap) -> i32 {
-    let (signal, cause, stval) = match fault {
-        Trap::PageFault { addr, access } => (
-            SIGSEGV,
-            describe_fault(user, "page fault", addr, access),
-            addr,
-        ),
-        Trap::AccessFault { addr, access } => (
-            SIGSEGV,
-            describe_fault(user, "access fault", addr, access),
-            addr,
-        ),
+/// A fault the address space could not serve becomes a signal: delivered to the program's
+/// handler if it has one (not blocked), else fatal (`Some(wait status)`) with a console
+/// line naming pid, cause, `sepc` and `stval`.
+fn signal_for_fault(me: &Arc<Process>, user: &UserState, fault: Trap) -> Option<i32> {
+    let (sig, code, cause, stval) = match fault {
+        Trap::PageFault { addr, access } | Trap::AccessFault { addr, access } => {
+            let code = match user.space.find_vma(addr) {
+                Some(vma) if vma.kind != VmaKind::Guard => SEGV_ACCERR,
+                _ => SEGV_MAPERR,
+            };
+            let what = if matches!(fault, Trap::PageFault { .. }) {
+                "page fault"
+            } else {
+                "access fault"
+            };
+            (
+                SIGSEGV,
+                code,
+                describe_fault(user, what, addr, access),
+                addr,
+            )
+        }
         Trap::Misaligned { addr, access } => (
             SIGBUS,
+            BUS_ADRALN,
             describe_fault(user, "misaligned access", addr, access),
             addr,
         ),
-        Trap::IllegalInstruction { bits } => {
-            (SIGILL, format!("illegal instruction {bits:#010x}"), bits)
-        }
-        Trap::Breakpoint => (SIGTRAP, String::from("breakpoint"), 0),
+        Trap::IllegalInstruction { bits } => (
+            SIGILL,
+            ILL_ILLOPC,
+            format!("illegal instruction {bits:#010x}"),
+            user.ctx.sepc,
+        ),
+        Trap::Breakpoint => (
+            SIGTRAP,
+            TRAP_BRKPT,
+            String::from("breakpoint"),
+            user.ctx.sepc,
+        ),
         Trap::Other { scause, stval } => (
             SIGSEGV,
+            SI_KERNEL,
             format!("unexpected trap (scause {scause:#x})"),
             stval,
         ),
         Trap::Syscall | Trap::Interrupt(_) => unreachable!("served by run"),
     };
+    let bit = sigset_bit(sig);
+    let handled = {
+        let action = me.handlers.lock()[sig as usize - 1];
+        action.handler > SIG_IGN && me.blocked_signals() & bit == 0
+    };
+    if handled {
+        signal::send(me, sig, SigInfo::fault(sig, code, stval));
+        return None;
+    }
     console::println!(
         "[pid {} {}] killed by {}: {cause}; sepc={:#x} stval={stval:#x}",
         me.pid,
         me.inner().name,
-        signal_name(signal).unwrap_or("?"),
+        signal_name(sig).unwrap_or("?"),
         user.ctx.sepc,
     );
-    wait::signaled(signal, false)
+    Some(wait::signaled(sig, true))
 }
 
 fn describe_fault(user: &UserState, what: &str, addr: usize, access: Access) -> String {

@@ -57,7 +57,7 @@ impl WaitQueue {
                 if ready() {
                     return Ok(());
                 }
-                if interruptible && me.pending_signals() != 0 {
+                if interruptible && super::signal::interrupted(me) {
                     return Err(Errno::EINTR);
                 }
                 waiters.push((me.clone(), key));

@@ -6,7 +6,9 @@ mod fs;
 mod log;
 mod mm;
 mod process;
+mod signal;
 mod time;
+mod tty;
 
 use crate::proc::{Process, UserState};
 use abi::errno::Errno;
@@ -19,6 +21,8 @@ pub enum Outcome {
     Return(isize),
     /// The process ends with this wait status.
     Exit(i32),
+    /// Resume with the registers as the call left them (`rt_sigreturn` restored them all).
+    Restored,
 }
 
 /// Serves syscall `number` for process `me`, whose user half is `user`.
@@ -43,6 +47,7 @@ pub fn dispatch(
         nr::DUP => fs::dup(me, fd),
         nr::DUP3 => fs::dup3(me, a0, a1, a2),
         nr::FCNTL => fs::fcntl(me, fd, a1, a2),
+        nr::IOCTL => tty::ioctl(me, user, fd, a1, a2),
         nr::PIPE2 => fs::pipe2(me, user, a0, a1),
         nr::FSTAT => fs::fstat(me, user, fd, a1),
         nr::NEWFSTATAT => fs::fstatat(me, user, a0, a1, a2, a3),
@@ -69,7 +74,39 @@ pub fn dispatch(
         nr::CLONE => process::clone(me, user, a0, a1, a2, a3, a4),
         nr::EXECVE => process::execve(me, user, a0, a1, a2),
         nr::WAIT4 => process::wait4(me, user, a0, a1, a2, a3),
-        nr::KILL => process::kill(me, a0, a1),
+        nr::KILL => signal::kill(me, a0, a1),
+        nr::TKILL => signal::tgkill(me, -1, a0, a1),
+        nr::TGKILL => signal::tgkill(me, a0 as i32 as isize, a1, a2),
+        nr::RT_SIGACTION => signal::rt_sigaction(me, user, a0, a1, a2, a3),
+        nr::RT_SIGPROCMASK => signal::rt_sigprocmask(me, user, a0, a1, a2, a3),
+        nr::RT_SIGPENDING => signal::rt_sigpending(me, user, a0, a1),
+        nr::RT_SIGSUSPEND => signal::rt_sigsuspend(me, user, a0, a1),
+        nr::SIGALTSTACK => signal::sigaltstack(me, user, a0, a1),
+        nr::RT_SIGRETURN => {
+            return match crate::proc::signal::sigreturn(me, user) {
+                Ok(()) => Outcome::Restored,
+                Err(_) => {
+                    crate::console::println!(
+                        "[pid {}] killed by SIGSEGV: rt_sigreturn found no signal frame at sp",
+                        me.pid
+                    );
+                    Outcome::Exit(abi::wait::signaled(abi::signal::SIGSEGV, true))
+                }
+            };
+        }
+        nr::SETITIMER => signal::setitimer(me, user, a0, a1, a2),
+        nr::PPOLL => signal::ppoll(me, user, a0, a1, a2, a3, a4),
+        nr::GETITIMER => signal::getitimer(me, user, a0, a1),
+        nr::SETPGID => signal::setpgid(me, a0, a1),
+        nr::GETPGID => signal::getpgid(me, a0),
+        nr::GETSID => signal::getsid(me, a0),
+        nr::SETSID => signal::setsid(me),
+        nr::SETUID => signal::setuid(me, a0),
+        nr::SETGID => signal::setgid(me, a0),
+        nr::SETRESUID => signal::setresuid(me, a0, a1, a2),
+        nr::SETRESGID => signal::setresgid(me, a0, a1, a2),
+        nr::GETRESUID => signal::getres(me, user, false, [a0, a1, a2]),
+        nr::GETRESGID => signal::getres(me, user, true, [a0, a1, a2]),
         nr::GETPID | nr::GETTID => Ok(me.pid),
         nr::GETPPID => Ok(me.inner().parent),
         nr::SET_TID_ADDRESS => process::set_tid_address(me, a0),

@@ -126,12 +126,6 @@ fn rusage_of(user_ns: u64, cpu_ns: u64) -> Rusage {
     }
 }
 
-/// `kill(pid, sig)`.
-pub fn kill(me: &Arc<Process>, pid: usize, sig: usize) -> Result<usize, Errno> {
-    let sig = u32::try_from(sig).map_err(|_| Errno::EINVAL)?;
-    lifecycle::kill(me, pid as i32 as isize, sig).map(|()| 0)
-}
-
 /// `set_tid_address(tidptr)`: remembered for thread exit; returns the caller's tid.
 pub fn set_tid_address(me: &Arc<Process>, tidptr: usize) -> Result<usize, Errno> {
     me.inner().clear_child_tid = tidptr;

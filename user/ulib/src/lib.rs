@@ -44,13 +44,16 @@ pub mod heap;
 pub mod io;
 pub mod mm;
 mod panic;
+pub mod poll;
 pub mod process;
 pub mod procfs;
 pub mod raw;
 pub mod sched;
+pub mod signal;
 pub mod start;
 pub mod sys;
 pub mod syscall;
+pub mod tty;
 
 pub use abi::Errno;
 pub use process::{

@@ -240,3 +240,10 @@ pub fn unassigned(nr: usize, args: [usize; 6]) -> isize {
     // error.
     unsafe { syscall6(nr, a0, a1, a2, a3, a4, a5) }
 }
+
+/// `ppoll(fds, nfds, timeout, sigmask, sigsetsize)` with arbitrary addresses.
+pub fn ppoll(fds: usize, nfds: usize, timeout: usize, sigmask: usize, size: usize) -> isize {
+    // SAFETY: the kernel validates every address; see the module comment for why callers
+    // pass only addresses that hold no Rust data (it writes `revents` into `fds`).
+    unsafe { syscall5(nr::PPOLL, fds, nfds, timeout, sigmask, size) }
+}

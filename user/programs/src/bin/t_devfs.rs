@@ -1,6 +1,6 @@
 //! Test `t_devfs` (expects `exit=0`): the device files in `/dev`.
 //!
-//! - `/dev` is a directory that lists `console`, `null`, `zero`, `random` and `urandom` as
+//! - `/dev` is a directory that lists `console`, `tty`, `null`, `zero`, `random` and `urandom` as
 //!   character devices (`DT_CHR`), and `stat` says `S_IFCHR` for each.
 //! - `/dev/null` reads end of file and swallows writes whole.
 //! - `/dev/zero` fills a read with zeros (64 KiB at once) and accepts writes.
@@ -32,7 +32,7 @@ use ulib::{check, check_eq, check_ok};
 ulib::entry!(main);
 
 /// The devices every system here has.
-const DEVICES: [&str; 5] = ["console", "null", "zero", "random", "urandom"];
+const DEVICES: [&str; 6] = ["console", "tty", "null", "zero", "random", "urandom"];
 
 /// The errors that say "this file system does not take new files".
 const REFUSALS: [Errno; 3] = [Errno::EACCES, Errno::EROFS, Errno::EPERM];
