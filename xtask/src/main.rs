@@ -6,6 +6,7 @@
 //! cargo xtask gdb  [--smp N]                 boot stopped, waiting for gdb on :1234
 //! cargo xtask test [--smp N] [--timeout S] [--no-host]
 //!                                            fmt, host tests, clippy, build, in-kernel tests
+//! cargo xtask console [--smp N]              boot to the shell and type the console scenarios
 //! cargo xtask bench [--only NAME] [--smp N] [--json FILE] [--timeout S]
 //!                                            benchmarks in QEMU: a table and JSON
 //! cargo xtask mkfs <image> [--size MiB] [--from DIR]
@@ -19,6 +20,7 @@
 mod bench;
 mod build;
 mod cmd;
+mod console;
 mod crash;
 mod disk;
 mod env;
@@ -65,6 +67,12 @@ enum Task {
         /// Skip the host steps (cargo fmt, cargo test, cargo clippy).
         #[arg(long)]
         no_host: bool,
+    },
+    /// Boot Lantern to its shell and type the console scenarios, checking what appears.
+    Console {
+        /// Number of harts (CPUs) QEMU emulates.
+        #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..))]
+        smp: u32,
     },
     /// Run the benchmarks in QEMU, print a table and write JSON (docs/benchmarks.md).
     Bench {
@@ -128,6 +136,7 @@ fn main() -> ExitCode {
         Task::Build => build(&layout),
         Task::Run { smp } => boot(&layout, smp, qemu::Mode::Run),
         Task::Gdb { smp } => boot(&layout, smp, qemu::Mode::Gdb),
+        Task::Console { smp } => console_scenarios(&layout, smp),
         Task::Mkfs { image, size, from } => mkfs(&image, size, from.as_deref()),
         Task::Fsck { image, repair } => fsck(&image, repair),
         Task::Test {
@@ -189,6 +198,14 @@ fn boot(layout: &Layout, smp: u32, mode: qemu::Mode) -> Result<(), String> {
         println!("QEMU console: Ctrl-A X quits, Ctrl-A C switches to the monitor");
     }
     qemu::run_interactive(command)
+}
+
+fn console_scenarios(layout: &Layout, smp: u32) -> Result<(), String> {
+    env::check_rust_target(layout)?;
+    env::check_qemu()?;
+    let artefacts = build::build_all(layout)?;
+    build::print_artefacts(layout, &artefacts);
+    console::run(layout, &artefacts, smp)
 }
 
 fn mkfs(image: &Path, size_mib: u64, from: Option<&Path>) -> Result<(), String> {
@@ -266,6 +283,14 @@ mod tests {
             other => panic!("parsed as {other:?}"),
         }
         assert!(Cli::try_parse_from(["xtask", "run", "--smp", "0"]).is_err());
+    }
+
+    #[test]
+    fn console_options_parse() {
+        let cli = Cli::try_parse_from(["xtask", "console", "--smp", "1"]).unwrap();
+        assert!(matches!(cli.command, Task::Console { smp: 1 }));
+        let cli = Cli::try_parse_from(["xtask", "console"]).unwrap();
+        assert!(matches!(cli.command, Task::Console { smp: 2 }));
     }
 
     #[test]

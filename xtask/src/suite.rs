@@ -5,7 +5,9 @@
 //! 3. host tests;
 //! 4. clippy on the host crates and on the kernel and user crates;
 //! 5. build the kernel, the user programs and the initrd;
-//! 6. boot QEMU in test mode and judge its output.
+//! 6. boot QEMU in test mode and judge its output;
+//! 7. crash consistency;
+//! 8. the console scenarios (when enabled: [`console::ENABLE_VAR`]).
 //!
 //! The last line printed on success is the kernel's `<N> passed, <M> failed`.
 
@@ -14,14 +16,14 @@ use std::time::Duration;
 use crate::build::{self, Artefacts};
 use crate::layout::{Layout, TARGET};
 use crate::report::{self, Summary};
-use crate::{cmd, env, qemu};
+use crate::{cmd, console, env, qemu};
 
 /// How long the in-kernel tests may run when nothing says otherwise.
 pub const DEFAULT_TIMEOUT_SECS: u64 = 300;
 /// The environment variable that overrides the default time bound, in seconds.
 pub const TIMEOUT_VAR: &str = "LANTERN_TEST_TIMEOUT";
 
-const STEPS: usize = 7;
+const STEPS: usize = 8;
 
 /// Options of `cargo xtask test`.
 #[derive(Debug, Clone, Copy)]
@@ -88,6 +90,19 @@ pub fn run(layout: &Layout, options: Options) -> Result<(), String> {
         "crash consistency: power cuts during fsync-heavy writes, fsck, recovery",
     );
     crate::crash::run(layout, &artefacts, options.smp)?;
+
+    if console::enabled() {
+        header(8, "console scenarios: the shell on the serial console");
+        console::run(layout, &artefacts, options.smp)?;
+    } else {
+        header(
+            8,
+            &format!(
+                "console scenarios: skipped (set {}=1 to run them)",
+                console::ENABLE_VAR
+            ),
+        );
+    }
 
     println!();
     println!("==> summary");

@@ -295,7 +295,8 @@ pub const SI_USER: i32 = 0;
 pub const SI_KERNEL: i32 = 0x80;
 /// `si_code`: sent by `tkill`/`tgkill`.
 pub const SI_TKILL: i32 = -6;
-/// `si_code` of `SIGALRM` from a timer.
+/// `si_code` of a POSIX timer's signal (`timer_create`); `setitimer`'s SIGALRM is
+/// [`SI_KERNEL`].
 pub const SI_TIMER: i32 = -2;
 /// `si_code` of `SIGSEGV`: no mapping at the address.
 pub const SEGV_MAPERR: i32 = 1;

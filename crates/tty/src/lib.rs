@@ -175,10 +175,8 @@ impl LineDiscipline {
                     self.flush_input();
                 }
                 if self.lflag(ECHO) {
+                    // "^C" with no newline, as Linux: the shell starts the next line.
                     self.echo_char(byte, echo);
-                    if self.canonical() {
-                        echo(b"\n");
-                    }
                 }
                 return Some(signal);
             }
@@ -433,7 +431,7 @@ mod tests {
         let mut ld = LineDiscipline::new();
         let (echo, signals) = feed(&mut ld, b"sleep 100\x03");
         assert_eq!(signals, vec![SIGINT]);
-        assert!(echo.ends_with("^C\n"));
+        assert!(echo.ends_with("^C"), "echoed as ^C: {echo:?}");
         assert!(!ld.readable());
         feed(&mut ld, b"\n");
         assert_eq!(

@@ -174,6 +174,16 @@ impl Inode for DevNode {
         matches!(self.device, Device::Console | Device::Tty)
     }
 
+    fn poll_events(&self) -> i16 {
+        use abi::fs::{POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM};
+        let readable = !self.is_terminal() || console::input_ready();
+        let mut events = POLLOUT | POLLWRNORM;
+        if readable {
+            events |= POLLIN | POLLRDNORM;
+        }
+        events
+    }
+
     fn read_stream(&self, buf: &mut [u8], nonblock: bool) -> Result<usize, Errno> {
         match self.device {
             Device::Console | Device::Tty => console::read_input(buf, nonblock),

@@ -12,6 +12,7 @@
 pub mod bcache;
 pub mod devfs;
 pub mod diskfs;
+pub mod eventfd;
 pub mod fdtable;
 pub mod file;
 pub mod pipe;
@@ -171,6 +172,12 @@ pub trait Inode: Send + Sync {
     /// Whether this is a terminal (the console): terminal `ioctl`s apply to it.
     fn is_terminal(&self) -> bool {
         false
+    }
+    /// Which of `POLLIN`/`POLLOUT` a read or write would not block on now (for `ppoll`);
+    /// files and most devices never block.
+    fn poll_events(&self) -> i16 {
+        use abi::fs::{POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM};
+        POLLIN | POLLRDNORM | POLLOUT | POLLWRNORM
     }
     /// Reads from a stream; `nonblock` turns a wait into `EAGAIN`.
     fn read_stream(&self, buf: &mut [u8], _nonblock: bool) -> Result<usize, Errno> {

@@ -50,15 +50,7 @@ pub fn readiness(file: &OpenFile) -> i16 {
                 0
             }
         }
-        Object::Inode(inode) if inode.is_terminal() => {
-            let mut events = POLLOUT | POLLWRNORM;
-            if crate::console::input_ready() {
-                events |= POLLIN | POLLRDNORM;
-            }
-            events
-        }
-        // Files, directories and the other devices never block.
-        Object::Inode(_) => POLLIN | POLLRDNORM | POLLOUT | POLLWRNORM,
+        Object::Inode(inode) => inode.poll_events(),
     }
 }
 

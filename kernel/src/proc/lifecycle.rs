@@ -251,12 +251,13 @@ pub fn exit(me: Arc<Process>, status: i32) -> ! {
             if parent != INIT_PID && signal::parent_discards_children(&parent_process) =>
         {
             // The parent ignores SIGCHLD (or set SA_NOCLDWAIT): nobody will wait for this
-            // status, so the zombie goes straight to init, which reaps it; the parent's
-            // wait4 ends with ECHILD once no children are left (Linux's rule).
+            // status, so the zombie is released at once (Linux's rule) — out of the table
+            // now (this hart's scheduler still holds it until the switch below is done), out
+            // of the scheduling policy once it is off the hart. The parent's wait4 ends with
+            // ECHILD once no children are left.
             parent_process.inner().children.retain(|&c| c != me.pid);
-            me.inner().parent = INIT_PID;
-            init.inner().children.push(me.pid);
-            init.child_exit.wake_all();
+            me.inner().release_on_switch = true;
+            super::remove(me.pid);
             parent_process.child_exit.wake_all();
         }
         _ => signal::notify_parent(parent, me.pid, code, child_status),

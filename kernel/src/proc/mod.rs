@@ -155,6 +155,9 @@ pub struct Inner {
     pub stop_report: Option<u32>,
     /// A continue not yet reported to the parent's wait4(WCONTINUED).
     pub continued_report: bool,
+    /// An exited process nobody will reap (its parent ignores SIGCHLD): the scheduler
+    /// forgets it once it is off its hart.
+    pub release_on_switch: bool,
 }
 
 /// The user half of a process: what the CPU runs in user mode.
@@ -383,6 +386,7 @@ pub fn create(setup: Setup) -> Result<Arc<Process>, abi::errno::Errno> {
                 stopped: false,
                 stop_report: None,
                 continued_report: false,
+                release_on_switch: false,
             },
         ),
         pending: AtomicU64::new(0),
@@ -408,7 +412,7 @@ pub fn create(setup: Setup) -> Result<Arc<Process>, abi::errno::Errno> {
 }
 
 /// Removes a reaped zombie from the table.
-fn remove(pid: Pid) {
+pub(super) fn remove(pid: Pid) {
     TABLE.lock().processes.remove(&pid);
 }
 

@@ -371,6 +371,9 @@ fn run_process(hart: usize, process: &Arc<Process>) {
         };
         inner.acct.cpu_ns += now.saturating_sub(since);
         let requeue = inner.requeue.take();
+        if inner.state == State::Zombie && inner.release_on_switch {
+            forget(process.pid);
+        }
         let end = match (inner.state, requeue) {
             (State::Zombie, _) => StintEnd::Exited,
             (_, Some(ReadyReason::Preempted)) => StintEnd::Preempted,

@@ -454,6 +454,7 @@ pub fn set_action(me: &Process, sig: u32, new: Option<SigAction>) -> Result<SigA
 /// `rt_sigprocmask`'s core: changes the blocked mask, returns the old one.
 pub fn change_mask(me: &Process, how: i32, set: Option<u64>) -> Result<u64, Errno> {
     let old = me.blocked.load(Ordering::Acquire);
+    // Without a new set, `how` is not looked at (Linux and POSIX).
     if let Some(set) = set {
         let new = match how {
             SIG_BLOCK => old | set,
@@ -462,8 +463,6 @@ pub fn change_mask(me: &Process, how: i32, set: Option<u64>) -> Result<u64, Errn
             _ => return Err(Errno::EINVAL),
         };
         me.blocked.store(new & !UNBLOCKABLE, Ordering::Release);
-    } else if !matches!(how, SIG_BLOCK | SIG_UNBLOCK | SIG_SETMASK) {
-        return Err(Errno::EINVAL);
     }
     Ok(old)
 }
@@ -479,14 +478,22 @@ pub fn suspend(me: &Arc<Process>, mask: u64) -> Errno {
 
 static SUSPENDED: super::wait_queue::WaitQueue = super::wait_queue::WaitQueue::new();
 
-/// What exec does to signal state: handlers reset to default (ignored stays ignored), the
-/// alternate stack is forgotten; the mask and pending signals survive.
+/// What exec does to signal state: handlers reset to default (ignored stays ignored), every
+/// action's flags and mask are cleared, the alternate stack is forgotten; the blocked mask
+/// and pending signals survive.
 pub fn reset_for_exec(me: &Process) {
     let mut handlers = me.handlers.lock();
     for action in handlers.iter_mut() {
-        if action.handler != SIG_IGN {
-            *action = SigAction::default();
-        }
+        let handler = if action.handler == SIG_IGN {
+            SIG_IGN
+        } else {
+            SIG_DFL
+        };
+        *action = SigAction {
+            handler,
+            flags: 0,
+            mask: 0,
+        };
     }
     drop(handlers);
     me.sig.lock().altstack = SigLocal::new().altstack;
@@ -570,9 +577,8 @@ pub fn expire_timers(now: u64) {
     }
     for pid in due {
         if let Some(process) = lookup(pid) {
-            let mut info = kernel_info(SIGALRM);
-            info.code = SI_TIMER;
-            send(&process, SIGALRM, info);
+            // Linux sends the itimer's SIGALRM as a kernel signal (SI_KERNEL).
+            send(&process, SIGALRM, kernel_info(SIGALRM));
         }
     }
 }
@@ -620,7 +626,10 @@ pub fn kill(me: &Arc<Process>, pid: isize, sig: u32) -> Result<(), Errno> {
             }
             alloc::vec![target]
         }
-        0 => group_members(me.inner().pgid),
+        0 => {
+            let pgid = me.inner().pgid;
+            group_members(pgid)
+        }
         -1 => super::all()
             .into_iter()
             .filter(|p| p.pid != INIT_PID && p.pid != me.pid && p.inner().state != State::Zombie)

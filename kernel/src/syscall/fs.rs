@@ -766,3 +766,20 @@ pub fn fstatfs(me: &Arc<Process>, user: &mut UserState, fd: usize, buf: usize) -
     UserPtr::<abi::fs::Statfs>::new(buf).write(&mut user.space, &value)?;
     Ok(0)
 }
+
+/// `EFD_SEMAPHORE`: reads take 1 instead of the whole count.
+const EFD_SEMAPHORE: u32 = 1;
+
+/// `eventfd2(initval, flags)`: a new eventfd descriptor.
+pub fn eventfd2(me: &Arc<Process>, initial: usize, flags: usize) -> Result<usize> {
+    let flags = flags as u32;
+    if flags & !(O_CLOEXEC | O_NONBLOCK | EFD_SEMAPHORE) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let counter = fs::eventfd::EventFd::new(initial as u32 as u64, flags & EFD_SEMAPHORE != 0);
+    let file = OpenFile::new(
+        Object::Inode(Arc::new(counter)),
+        O_RDWR | (flags & O_NONBLOCK),
+    );
+    me.files.lock().insert(file, flags & O_CLOEXEC != 0)
+}

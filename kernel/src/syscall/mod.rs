@@ -49,6 +49,7 @@ pub fn dispatch(
         nr::FCNTL => fs::fcntl(me, fd, a1, a2),
         nr::IOCTL => tty::ioctl(me, user, fd, a1, a2),
         nr::PIPE2 => fs::pipe2(me, user, a0, a1),
+        nr::EVENTFD2 => fs::eventfd2(me, a0, a1),
         nr::FSTAT => fs::fstat(me, user, fd, a1),
         nr::NEWFSTATAT => fs::fstatat(me, user, a0, a1, a2, a3),
         nr::GETDENTS64 => fs::getdents64(me, user, fd, a1, a2),

@@ -73,12 +73,21 @@ pub fn execve(
 ) -> Result<usize, Errno> {
     let path = read_c_string(&mut user.space, path, PATH_MAX, Errno::ENAMETOOLONG)?;
     let max_pointers = MAX_ARGS_SIZE / 8;
-    let strings = |pointers: Vec<usize>,
-                   space: &mut crate::mm::AddressSpace|
+    // One budget for every string and pointer, so a call with many huge strings is refused
+    // with E2BIG before the kernel has copied more than MAX_ARGS_SIZE bytes of them.
+    let mut budget = MAX_ARGS_SIZE;
+    let mut strings = |pointers: Vec<usize>,
+                       space: &mut crate::mm::AddressSpace|
      -> Result<Vec<Vec<u8>>, Errno> {
         pointers
             .into_iter()
-            .map(|p| read_c_string(space, p, MAX_ARGS_SIZE, Errno::E2BIG).map(|s| s.into_bytes()))
+            .map(|p| {
+                let text = read_c_string(space, p, budget, Errno::E2BIG)?.into_bytes();
+                budget = budget
+                    .checked_sub(text.len() + 1 + core::mem::size_of::<usize>())
+                    .ok_or(Errno::E2BIG)?;
+                Ok(text)
+            })
             .collect()
     };
     let argv_pointers = read_pointer_array(&mut user.space, argv, max_pointers)?;

@@ -134,8 +134,9 @@ pub fn single_char(name: &str) -> Option<char> {
     }
 }
 
-/// Job colours in SVG charts, by job index (then again from the start).
-const PALETTE: [&str; 12] = [
+/// Job colours in SVG charts, by job index (then again from the start); the other
+/// simulators' plots use them too.
+pub(crate) const PALETTE: [&str; 12] = [
     "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7",
     "#9c755f", "#bab0ac", "#86bcb6", "#d37295",
 ];
@@ -270,7 +271,7 @@ const LEGEND_ROW: f64 = 20.0;
 const CHAR_WIDTH: f64 = 7.3;
 
 /// The smallest of 1, 2 or 5 times a power of ten that cuts `span` into at most `parts`.
-fn round_step(span: u64, parts: u64) -> u64 {
+pub(crate) fn round_step(span: u64, parts: u64) -> u64 {
     let mut power = 1;
     loop {
         for step in [power, 2 * power, 5 * power] {
@@ -287,7 +288,8 @@ fn axis_step(span: u64) -> u64 {
     round_step(span, 10)
 }
 
-fn escape(text: &str) -> String {
+/// `text` made safe inside SVG (XML) text.
+pub(crate) fn escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

@@ -76,8 +76,8 @@ fn reg(fd: i32) -> usize {
 fn path_call(number: usize, args: [usize; 5]) -> Result<usize, Errno> {
     let [a0, a1, a2, a3, a4] = args;
     // Every caller passes a path-taking call (`openat`, `mkdirat`, `unlinkat`, `linkat`,
-    // `renameat2`, `faccessat`, `chdir`) whose pointers are `CPath` buffers kept alive
-    // across the call.
+    // `symlinkat`, `renameat2`, `faccessat`, `chdir`) whose pointers are `CPath` buffers
+    // kept alive across the call.
     // SAFETY: as above; those calls only read the paths and write no user memory.
     decode(unsafe { syscall5(number, a0, a1, a2, a3, a4) })
 }
@@ -550,6 +550,48 @@ pub fn linkat(olddir: i32, old: &str, newdir: i32, new: &str, flags: u32) -> Res
 /// `link(old, new)`: [`linkat`] from the working directory.
 pub fn link(old: &str, new: &str) -> Result<(), Errno> {
     linkat(AT_FDCWD, old, AT_FDCWD, new, 0)
+}
+
+/// `symlinkat(target, dirfd, path)`: creates the symbolic link `path` (relative to `dirfd`
+/// unless absolute) holding the text `target`, which need not name an existing file.
+pub fn symlinkat(target: &str, dirfd: i32, path: &str) -> Result<(), Errno> {
+    let (target, path) = (CPath::new(target)?, CPath::new(path)?);
+    path_call(
+        nr::SYMLINKAT,
+        [target.addr(), reg(dirfd), path.addr(), 0, 0],
+    )
+    .map(|_| ())
+}
+
+/// `symlink(target, path)`: [`symlinkat`] from the working directory.
+pub fn symlink(target: &str, path: &str) -> Result<(), Errno> {
+    symlinkat(target, AT_FDCWD, path)
+}
+
+/// `readlinkat(dirfd, path, buf)`: the target of the symbolic link `path` (relative to
+/// `dirfd` unless absolute); `EINVAL` if it is not a link. Bytes that are not UTF-8 become
+/// U+FFFD.
+pub fn readlinkat(dirfd: i32, path: &str) -> Result<String, Errno> {
+    let path = CPath::new(path)?;
+    let mut buf = alloc::vec![0u8; PATH_MAX];
+    // SAFETY: `path` is a NUL-terminated copy that lives across the call and is only read;
+    // `buf` is exclusively borrowed and writable for `buf.len()` bytes for the whole call,
+    // the kernel stores at most that many, and any bytes are valid `u8`s.
+    let len = decode(unsafe {
+        syscall4(
+            nr::READLINKAT,
+            reg(dirfd),
+            path.addr(),
+            buf.as_mut_ptr() as usize,
+            buf.len(),
+        )
+    })?;
+    Ok(String::from_utf8_lossy(&buf[..len.min(buf.len())]).into_owned())
+}
+
+/// `readlink(path)`: [`readlinkat`] from the working directory.
+pub fn readlink(path: &str) -> Result<String, Errno> {
+    readlinkat(AT_FDCWD, path)
 }
 
 /// `renameat2(olddir, old, newdir, new, flags)` with `flags` from `abi::fs::RENAME_*`.

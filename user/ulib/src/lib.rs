@@ -21,6 +21,8 @@
 //! - [`elf`] describes the program headers that [`env::program_headers`] returns.
 //! - [`hazard`] holds operations that are illegal in user mode, for tests that expect the
 //!   kernel to kill the program, and addresses no user pointer may use.
+//! - [`cli`] is what the command-line tools share (arguments, error messages, buffered
+//!   output, inputs, mode and time formatting); [`log`] reads the kernel log (`syslog`).
 //!
 //! All `unsafe` code of user space lives in this crate; every `unsafe` block carries a
 //! `// SAFETY:` comment saying why it is sound.
@@ -36,12 +38,14 @@ pub use abi;
 
 pub mod bench;
 pub mod check;
+pub mod cli;
 pub mod elf;
 pub mod env;
 pub mod fs;
 pub mod hazard;
 pub mod heap;
 pub mod io;
+pub mod log;
 pub mod mm;
 mod panic;
 pub mod poll;

@@ -57,3 +57,14 @@ pub fn poll_with_mask(
     };
     decode(ret)
 }
+
+/// `EFD_SEMAPHORE`: each read takes 1 from the counter instead of all of it.
+pub const EFD_SEMAPHORE: u32 = 1;
+
+/// `eventfd2(initial, flags)`: a counter descriptor (`flags`: `EFD_SEMAPHORE`, `O_NONBLOCK`,
+/// `O_CLOEXEC`). Read it with an 8-byte buffer; write 8-byte values to add.
+pub fn eventfd(initial: u32, flags: u32) -> Result<i32, Errno> {
+    // SAFETY: no pointers.
+    decode(unsafe { crate::syscall::syscall2(nr::EVENTFD2, initial as usize, flags as usize) })
+        .map(|fd| fd as i32)
+}

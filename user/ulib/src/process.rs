@@ -85,6 +85,41 @@ pub fn getegid() -> Result<u32, Errno> {
     query(nr::GETEGID).map(|id| id as u32)
 }
 
+/// "Leave this id as it is", for [`setresuid`] and [`setresgid`] (`(uid_t)-1`).
+pub const KEEP_ID: u32 = u32::MAX;
+
+/// A credential-changing call with up to three ids.
+fn set_ids(number: usize, ids: [u32; 3]) -> Result<(), Errno> {
+    let [first, second, third] = ids.map(|id| id as usize);
+    // SAFETY: every caller passes the number of a call that only changes the caller's
+    // credentials (`setuid`, `setresgid`, ...); no memory is read or written.
+    decode(unsafe { syscall3(number, first, second, third) }).map(|_| ())
+}
+
+/// `setuid(uid)`: for root (`CAP_SETUID`), sets the real, effective and saved user ids to
+/// `uid`; for anyone else only the effective id, and only to the real or saved id
+/// (`EPERM` otherwise).
+pub fn setuid(uid: u32) -> Result<(), Errno> {
+    set_ids(nr::SETUID, [uid, 0, 0])
+}
+
+/// `setgid(gid)`: [`setuid`] for group ids.
+pub fn setgid(gid: u32) -> Result<(), Errno> {
+    set_ids(nr::SETGID, [gid, 0, 0])
+}
+
+/// `setresuid(ruid, euid, suid)`: sets the real, effective and saved user ids
+/// ([`KEEP_ID`] keeps one). Root may set any ids; others only ids they already hold in
+/// one of the three (`EPERM` otherwise).
+pub fn setresuid(ruid: u32, euid: u32, suid: u32) -> Result<(), Errno> {
+    set_ids(nr::SETRESUID, [ruid, euid, suid])
+}
+
+/// `setresgid(rgid, egid, sgid)`: [`setresuid`] for group ids.
+pub fn setresgid(rgid: u32, egid: u32, sgid: u32) -> Result<(), Errno> {
+    set_ids(nr::SETRESGID, [rgid, egid, sgid])
+}
+
 /// `set_tid_address(word)`: when the calling thread exits, the kernel stores 0 in `word` and
 /// wakes a futex waiter on it. Returns the caller's thread id.
 pub fn set_tid_address(word: &'static AtomicI32) -> Result<Pid, Errno> {

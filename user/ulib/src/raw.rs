@@ -247,3 +247,10 @@ pub fn ppoll(fds: usize, nfds: usize, timeout: usize, sigmask: usize, size: usiz
     // pass only addresses that hold no Rust data (it writes `revents` into `fds`).
     unsafe { syscall5(nr::PPOLL, fds, nfds, timeout, sigmask, size) }
 }
+
+/// `ioctl(fd, request, arg)` with an arbitrary argument address.
+pub fn ioctl(fd: usize, request: usize, arg: usize) -> Result<usize, Errno> {
+    // SAFETY: the kernel validates `arg` for the requests that use it; see the module
+    // comment for why callers pass only addresses that hold no Rust data.
+    crate::syscall::decode(unsafe { syscall3(nr::IOCTL, fd, request, arg) })
+}

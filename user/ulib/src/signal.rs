@@ -1,12 +1,12 @@
 //! Signals (concept I5): installing handlers ([`set_handler`], [`set_info_handler`],
 //! [`ignore`], [`set_default`], [`sigaction`]), the blocked mask ([`sigprocmask`],
-//! [`block`], [`unblock`]), waiting ([`sigsuspend`], [`pause`]), pending signals
-//! ([`sigpending`]), the alternate stack ([`sigaltstack`]), sending to one thread ([`tkill`],
-//! [`tgkill`]; [`crate::kill`] sends to a process or group) and interval timers
-//! ([`setitimer`], [`getitimer`], [`alarm`]). [`UContext`] is the handler's read-only view of
-//! the interrupted code's state; [`raw`] has unchecked forms for tests of argument checking,
-//! and [`kill_with_registers`] / [`scramble_registers`] let tests check that a handler
-//! leaves every register of the interrupted code as it was.
+//! [`block`], [`unblock`]), waiting ([`sigsuspend`], [`pause`], [`suspend_until`]),
+//! pending signals ([`sigpending`]), the alternate stack ([`sigaltstack`]), sending to one
+//! thread ([`tkill`], [`tgkill`]; [`crate::kill`] sends to a process or group) and interval
+//! timers ([`setitimer`], [`getitimer`], [`alarm`]). [`UContext`] is the handler's read-only
+//! view of the interrupted code's state; [`raw`] has unchecked forms for tests of argument
+//! checking, and [`kill_with_registers`] / [`scramble_registers`] let tests check that a
+//! handler leaves every register of the interrupted code as it was.
 //!
 //! Signal sets are `u64`s with bit `sig - 1` for signal `sig` ([`abi::signal::sigset_bit`]).
 //! riscv64 Linux has no `sa_restorer`: the kernel itself arranges the return from a handler
@@ -15,7 +15,8 @@
 //!
 //! Handlers run asynchronously, between any two instructions of the interrupted code. A
 //! handler may only touch atomics and make async-signal-safe system calls (write, _exit,
-//! kill, ...); it must not allocate, lock, or print through ulib's buffered output.
+//! kill, ...); it must not allocate or lock. (ulib's print macros qualify: they format into a
+//! stack buffer and make one `write`.)
 
 use abi::Errno;
 use abi::nr;
@@ -83,9 +84,10 @@ impl UContext {
 /// A [`SigAction`] as [`sigaction`] hands it to the kernel: the 24 bytes Linux and Lantern
 /// read and write, then a second copy of the mask.
 ///
-/// The copy is for the Linux reference runs under qemu-user: QEMU before 10.0 wrongly gives
-/// riscv64's `struct sigaction` an `sa_restorer` field before the mask (32 bytes), so it
-/// reads the mask from offset 24 and writes 32 bytes back. With the mask at both 16 and 24
+/// The copy is for the Linux reference runs under qemu-user: QEMU before the 2025 fix
+/// "linux-user: Move TARGET_SA_RESTORER out of generic/signal.h" (so 7.2, as Debian 12 has
+/// it) wrongly gives riscv64's `struct sigaction` an `sa_restorer` field before the mask
+/// (32 bytes), so it reads the mask from offset 24 and writes 32 bytes back. With the mask at both 16 and 24
 /// either layout installs the same action, and an old action (whose "restorer" QEMU keeps
 /// from offset 16 of what was installed) reads back the same; the real kernels never look
 /// past byte 24.
@@ -411,8 +413,8 @@ pub fn kill_with_registers(
     exchange.before.x[10] = pid as usize as u64;
     exchange.before.x[11] = u64::from(sig);
     exchange.before.x[17] = nr::KILL as u64;
-    let base: *mut RegisterExchange = &mut exchange;
-    exchange.before.x[31] = base as u64;
+    exchange.before.x[31] = &raw const exchange as u64;
+    let base: *mut RegisterExchange = &raw mut exchange;
     // SAFETY: the assembly reads and writes only `exchange` through `t6` (offsets below
     // its size, which the `const` operands compute), declares every register it changes
     // as clobbered, leaves the stack alone and puts `fcsr` back before it ends. The

@@ -124,3 +124,10 @@ pub fn set_controlling(fd: i32) -> Result<(), Errno> {
     // another session), not a pointer, so no memory is read or written.
     decode(unsafe { syscall3(nr::IOCTL, fd as usize, TIOCSCTTY as usize, 0) }).map(|_| ())
 }
+
+/// `TIOCSWINSZ`: records the terminal's size (the foreground group gets `SIGWINCH` when it
+/// changes).
+pub fn set_window_size(fd: i32, size: &Winsize) -> Result<(), Errno> {
+    let mut copy = *size;
+    ioctl_with(fd, abi::tty::TIOCSWINSZ, &mut copy).map(|_| ())
+}

@@ -1,16 +1,24 @@
-//! `init`: the first process (pid 1), booted by the kernel as `/bin/init` (P3, P5).
+//! `init`: the first process (pid 1), booted by the kernel as `/bin/init` (P3, P5, U3).
 //!
-//! - Normal boot (`argv = ["/bin/init"]`): greets, shows its arguments, environment and the
-//!   monotonic clock, notes that there is no shell yet, then reaps children forever: orphans
-//!   are re-parented to pid 1, and `wait4` here is what frees their zombies. With no
-//!   children it sleeps a second and looks again. It never exits.
-//! - Test boot (`argv = ["/bin/init", "--test"]`, from `cargo xtask test`): runs the test
-//!   manifest compiled in from `user/tests.txt`. For each test it forks; the child execs
-//!   `/bin/<program>` with `argv = ["/bin/<program>"]` and `envp = ["PATH=/bin", "HOME=/"]`
-//!   (or prints why it could not and exits 127). A second child is the test's watchdog: it
-//!   sleeps [`TIME_LIMIT_SECS`] and then kills the test with SIGKILL. init waits until the
-//!   test's pid comes back (reaping orphans of earlier tests along the way), compares how it
-//!   ended with the expectation, and prints `test <program> ... ok` or
+//! - Normal boot (`argv = ["/bin/init"]`): prints a one-line welcome and keeps a shell on
+//!   the console for ever. The kernel has already mounted devfs on `/dev` and procfs on
+//!   `/proc` and opened the console as descriptors 0, 1 and 2, so init has nothing to set
+//!   up. For each shell it forks a child that starts a new session (`setsid`), makes the
+//!   console its controlling terminal (`TIOCSCTTY` on descriptor 0, so that Ctrl-C and
+//!   Ctrl-Z reach the shell's foreground job) and execs `/bin/sh -i` with
+//!   `envp = ["PATH=/bin", "HOME=/"]`. While the shell runs, init reaps every child that
+//!   ends: orphans are re-parented to pid 1, and `wait4` here is what frees their zombies.
+//!   When the shell exits (`exit`, Ctrl-D), init says so and starts a new one, pausing a
+//!   second first if the last one lived less than a second (a shell that cannot start must
+//!   not make init spin).
+//! - Test boot (`argv = ["/bin/init", "--test"]`, from `cargo xtask test`): greets, shows its
+//!   arguments, environment and the monotonic clock, then runs the test manifest compiled
+//!   in from `user/tests.txt`. For each test it forks; the child execs `/bin/<program>`
+//!   with `argv = ["/bin/<program>"]` and `envp = ["PATH=/bin", "HOME=/"]` (or prints why
+//!   it could not and exits 127). A second child is the test's watchdog: it sleeps
+//!   [`TIME_LIMIT_SECS`] and then kills the test with SIGKILL. init waits until the test's
+//!   pid comes back (reaping orphans of earlier tests along the way), compares how it ended
+//!   with the expectation, and prints `test <program> ... ok` or
 //!   `test <program> ... FAILED (<why>)`. Finally it prints `<N> passed, <M> failed` and
 //!   exits with status M (at most 255), on which the kernel powers off.
 
@@ -28,7 +36,7 @@ use ulib::abi::Errno;
 use ulib::abi::signal::{SIGKILL, signal_from_name, signal_name};
 use ulib::abi::time::CLOCK_MONOTONIC;
 use ulib::abi::wait::{self, WaitStatus};
-use ulib::{Fork, Pid, env, eprintln, println};
+use ulib::{Fork, Pid, env, eprintln, println, tty};
 
 ulib::entry!(main);
 
@@ -39,19 +47,23 @@ const MANIFEST: &str = include_str!("../../../tests.txt");
 /// Seconds a test may run before its watchdog kills it.
 const TIME_LIMIT_SECS: u64 = 60;
 
-/// The environment every test starts with.
-const TEST_ENV: [&str; 2] = ["PATH=/bin", "HOME=/"];
-
 /// Exit status of a child that could not exec its program (as shells use).
 const EXEC_FAILED: i32 = 127;
 
+/// The shell init keeps on the console.
+const SHELL: &str = "/bin/sh";
+/// `-i`: the console is a terminal; prompt even if the terminal calls are not available.
+const SHELL_ARGV: [&str; 2] = [SHELL, "-i"];
+
+/// The environment every test and every shell starts with.
+const BOOT_ENV: [&str; 2] = ["PATH=/bin", "HOME=/"];
+
 fn main() -> i32 {
-    greet();
     if env::args().nth(1) == Some("--test") {
+        greet();
         run_tests()
     } else {
-        println!("init: no shell yet (boot with --test to run the test suite); reaping orphans");
-        reap_forever()
+        keep_a_shell()
     }
 }
 
@@ -72,19 +84,73 @@ fn greet() {
     }
 }
 
-/// Frees the zombies of every child and adopted orphan, for ever.
-fn reap_forever() -> ! {
+/// Runs a shell on the console, and a new one whenever it exits, reaping every other child
+/// meanwhile.
+fn keep_a_shell() -> ! {
+    println!("Welcome to Lantern! A shell runs on the console; `exit` starts a fresh one.");
+    loop {
+        let started = now_secs();
+        match start_shell() {
+            Ok(shell) => {
+                let status = wait_for_shell(shell);
+                println!("init: {SHELL} {}; starting a new one", describe_end(status));
+            }
+            Err(error) => eprintln!("init: cannot fork a shell: {error}"),
+        }
+        if now_secs().saturating_sub(started) < 1 {
+            let _ = ulib::sleep(1);
+        }
+    }
+}
+
+/// Seconds on the monotonic clock (0 if it cannot be read).
+fn now_secs() -> u64 {
+    ulib::clock_gettime(CLOCK_MONOTONIC).map_or(0, |now| now.tv_sec as u64)
+}
+
+/// Forks the shell's process: a new session with the console as its controlling terminal,
+/// running [`SHELL`].
+fn start_shell() -> Result<Pid, Errno> {
+    match ulib::fork()? {
+        Fork::Child => {
+            if let Err(error) = tty::setsid() {
+                eprintln!("init: setsid failed: {error}");
+            }
+            if let Err(error) = tty::set_controlling(0) {
+                eprintln!("init: the console cannot become the controlling terminal: {error}");
+            }
+            let error = ulib::execve(SHELL, &SHELL_ARGV, &BOOT_ENV);
+            eprintln!("init: cannot execute {SHELL}: {error}");
+            ulib::exit(EXEC_FAILED)
+        }
+        Fork::Parent(pid) => Ok(pid),
+    }
+}
+
+/// Reaps children until `shell` ends and returns its wait status. The others are orphans
+/// init adopted: reaping them is all they need.
+fn wait_for_shell(shell: Pid) -> i32 {
     loop {
         match ulib::wait4(-1, 0) {
-            Ok(_) => {}
-            Err(Errno::ECHILD) => {
-                let _ = ulib::sleep(1);
-            }
+            Ok((pid, status)) if pid == shell => return status,
+            Ok(_) | Err(Errno::EINTR) => {}
             Err(error) => {
                 eprintln!("init: wait4 failed: {error}");
                 let _ = ulib::sleep(1);
             }
         }
+    }
+}
+
+/// How a process ended, for a message: `exited with status 0`, `was killed by SIGKILL`.
+fn describe_end(status: i32) -> String {
+    match Outcome::from_status(status) {
+        Some(Outcome::Exit(code)) => format!("exited with status {code}"),
+        Some(Outcome::Signal(sig)) => match signal_name(sig) {
+            Some(name) => format!("was killed by {name}"),
+            None => format!("was killed by signal {sig}"),
+        },
+        None => format!("ended with wait status {status:#x}"),
     }
 }
 
@@ -167,7 +233,7 @@ fn run_test(name: &str, expected: Outcome) -> Result<(), String> {
     let path = format!("/bin/{name}");
     let test = match ulib::fork() {
         Ok(Fork::Child) => {
-            let error = ulib::execve(&path, &[&path], &TEST_ENV);
+            let error = ulib::execve(&path, &[&path], &BOOT_ENV);
             eprintln!("init: cannot execute {path}: {error}");
             ulib::exit(EXEC_FAILED)
         }
