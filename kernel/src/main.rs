@@ -24,6 +24,7 @@ mod devicetree;
 mod drivers;
 mod exec;
 mod fs;
+mod ipc;
 mod irq;
 mod lock_order;
 mod mm;

@@ -21,6 +21,13 @@ pub enum Object {
     PipeReader(Arc<Pipe>),
     /// The writing end of a pipe.
     PipeWriter(Arc<Pipe>),
+    /// A named pipe opened through its inode: one end or (O_RDWR) both.
+    Fifo {
+        inode: Arc<dyn Inode>,
+        pipe: Arc<Pipe>,
+        reader: bool,
+        writer: bool,
+    },
 }
 
 /// Status flags `fcntl(F_SETFL)` may change.
@@ -93,6 +100,7 @@ impl OpenFile {
         match &self.object {
             Object::PipeReader(pipe) => pipe.read(buf, self.nonblock()),
             Object::PipeWriter(_) => Err(Errno::EBADF),
+            Object::Fifo { pipe, .. } => pipe.read(buf, self.nonblock()),
             Object::Inode(inode) if inode.is_stream() => inode.read_stream(buf, self.nonblock()),
             Object::Inode(inode) => {
                 if inode.metadata()?.kind == FileType::Directory {
@@ -114,6 +122,7 @@ impl OpenFile {
         match &self.object {
             Object::PipeWriter(pipe) => pipe.write(data, self.nonblock()),
             Object::PipeReader(_) => Err(Errno::EBADF),
+            Object::Fifo { pipe, .. } => pipe.write(data, self.nonblock()),
             Object::Inode(inode) if inode.is_stream() => inode.write_stream(data, self.nonblock()),
             Object::Inode(inode) => {
                 let mut offset = self.offset.lock();
@@ -183,7 +192,7 @@ impl OpenFile {
     /// `fstat`.
     pub fn metadata(&self) -> Result<Metadata, Errno> {
         match &self.object {
-            Object::Inode(inode) => inode.metadata(),
+            Object::Inode(inode) | Object::Fifo { inode, .. } => inode.metadata(),
             Object::PipeReader(pipe) | Object::PipeWriter(pipe) => Ok(pipe_metadata(pipe)),
         }
     }
@@ -213,6 +222,20 @@ impl Drop for OpenFile {
         match &self.object {
             Object::PipeReader(pipe) => pipe.close_end(true),
             Object::PipeWriter(pipe) => pipe.close_end(false),
+            Object::Fifo {
+                inode,
+                pipe,
+                reader,
+                writer,
+            } => {
+                if *reader {
+                    pipe.close_end(true);
+                }
+                if *writer {
+                    pipe.close_end(false);
+                }
+                super::fifo::closed(inode, pipe);
+            }
             Object::Inode(_) => {}
         }
     }

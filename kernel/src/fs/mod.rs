@@ -14,6 +14,7 @@ pub mod devfs;
 pub mod diskfs;
 pub mod eventfd;
 pub mod fdtable;
+pub mod fifo;
 pub mod file;
 pub mod pipe;
 pub mod poll;

@@ -26,6 +26,10 @@ struct State {
     bytes: VecDeque<u8>,
     readers: usize,
     writers: usize,
+    /// How many times each end was ever opened (a FIFO's open waits for the other side to
+    /// have opened, even if it has closed again since).
+    reader_opens: u64,
+    writer_opens: u64,
 }
 
 /// A pipe: both ends share it.
@@ -38,18 +42,85 @@ pub struct Pipe {
 impl Pipe {
     /// A pipe with one reader and one writer.
     pub fn new() -> Pipe {
+        Pipe::with_ends(1, 1)
+    }
+
+    /// A named pipe's buffer (a FIFO), with no end open yet.
+    pub fn new_named() -> Pipe {
+        Pipe::with_ends(0, 0)
+    }
+
+    fn with_ends(readers: usize, writers: usize) -> Pipe {
         Pipe {
             state: SpinLock::new(
                 "pipe",
                 State {
                     bytes: VecDeque::new(),
-                    readers: 1,
-                    writers: 1,
+                    readers,
+                    writers,
+                    reader_opens: readers as u64,
+                    writer_opens: writers as u64,
                 },
             ),
             readable: WaitQueue::new(),
             writable: WaitQueue::new(),
         }
+    }
+
+    /// Whether no end is open (a FIFO's buffer can then be dropped).
+    pub fn unused(&self) -> bool {
+        let state = self.state.lock();
+        state.readers == 0 && state.writers == 0
+    }
+
+    /// Opens a FIFO end (concept I2), with POSIX's rules: a reader waits until a writer has
+    /// opened, a writer until a reader has; with `nonblock` a reader opens at once and a
+    /// writer with no reader fails with `ENXIO`. `O_RDWR` (`reader` and `writer`) never
+    /// waits. A signal ends a wait with `EINTR` and the end is not opened.
+    pub fn open_fifo(&self, reader: bool, writer: bool, nonblock: bool) -> Result<(), Errno> {
+        let me = sched::current().ok_or(Errno::EINVAL)?;
+        let (other_opens, other_open) = {
+            let mut state = self.state.lock();
+            if writer && !reader && nonblock && state.readers == 0 {
+                return Err(Errno::ENXIO);
+            }
+            if reader {
+                state.readers += 1;
+                state.reader_opens += 1;
+            }
+            if writer {
+                state.writers += 1;
+                state.writer_opens += 1;
+            }
+            if reader && !writer {
+                (state.writer_opens, state.writers > 0)
+            } else {
+                (state.reader_opens, state.readers > 0)
+            }
+        };
+        self.readable.wake_all();
+        self.writable.wake_all();
+        super::poll::notify();
+        if (reader && writer) || other_open || (reader && nonblock) {
+            return Ok(());
+        }
+        let queue = if reader {
+            &self.readable
+        } else {
+            &self.writable
+        };
+        let waited = queue.wait_until(&me, 0, || {
+            let state = self.state.lock();
+            if reader {
+                state.writers > 0 || state.writer_opens != other_opens
+            } else {
+                state.readers > 0 || state.reader_opens != other_opens
+            }
+        });
+        if waited.is_err() {
+            self.close_end(reader);
+        }
+        waited
     }
 
     /// Bytes waiting to be read.

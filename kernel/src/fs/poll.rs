@@ -41,6 +41,27 @@ pub fn readiness(file: &OpenFile) -> i16 {
             }
             events
         }
+        Object::Fifo {
+            pipe,
+            reader,
+            writer,
+            ..
+        } => {
+            let (available, writers) = pipe.poll_state();
+            let mut events = 0;
+            if *reader && available > 0 {
+                events |= POLLIN | POLLRDNORM;
+            }
+            if *reader && writers == 0 {
+                events |= POLLHUP;
+            }
+            if *writer && pipe.poll_readers() == 0 {
+                events |= POLLERR;
+            } else if *writer && pipe.has_room() {
+                events |= POLLOUT | POLLWRNORM;
+            }
+            events
+        }
         Object::PipeWriter(pipe) => {
             if pipe.poll_readers() == 0 {
                 POLLERR

@@ -11,7 +11,8 @@ use abi::fs::{
     AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_FOLLOW, AT_SYMLINK_NOFOLLOW, F_DUPFD,
     F_DUPFD_CLOEXEC, F_GETFD, F_GETFL, F_SETFD, F_SETFL, FD_CLOEXEC, Iovec, O_ACCMODE, O_APPEND,
     O_CLOEXEC, O_CREAT, O_DIRECT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_NONBLOCK, O_RDONLY, O_RDWR,
-    O_TRUNC, O_WRONLY, Stat, UTIME_NOW, UTIME_OMIT, X_OK,
+    O_TRUNC, O_WRONLY, S_IFBLK, S_IFCHR, S_IFIFO, S_IFMT, S_IFREG, S_IFSOCK, Stat, UTIME_NOW,
+    UTIME_OMIT, X_OK,
 };
 use abi::time::Timespec;
 use abi::wire::WireFormat;
@@ -119,7 +120,11 @@ pub fn openat(
         inode.truncate(0)?;
     }
     let status = flags & (O_ACCMODE | O_APPEND | O_NONBLOCK | O_DIRECT);
-    let open = OpenFile::new(Object::Inode(inode), status);
+    let open = if meta.kind == FileType::Fifo {
+        fs::fifo::open(inode, status)?
+    } else {
+        OpenFile::new(Object::Inode(inode), status)
+    };
     me.files.lock().insert(open, flags & O_CLOEXEC != 0)
 }
 
@@ -465,6 +470,37 @@ pub fn mkdirat(
     fs::check_access(&dir.metadata()?, creds, Access::Write)?;
     let perm = mode as u32 & 0o7777 & !me.umask.load(Ordering::Relaxed);
     dir.create(name, FileType::Directory, perm, creds.euid, creds.egid)?;
+    Ok(0)
+}
+
+/// `mknodat(dirfd, path, mode, dev)`: makes a FIFO (`S_IFIFO`) or an empty regular file
+/// (`S_IFREG` or no type). Device nodes live only in devfs: `EPERM`.
+pub fn mknodat(
+    me: &Arc<Process>,
+    user: &mut UserState,
+    dirfd: usize,
+    path: usize,
+    mode: usize,
+) -> Result<usize> {
+    let mode = mode as u32;
+    let kind = match mode & S_IFMT {
+        S_IFIFO => FileType::Fifo,
+        0 | S_IFREG => FileType::Regular,
+        S_IFCHR | S_IFBLK | S_IFSOCK => return Err(Errno::EPERM),
+        _ => return Err(Errno::EINVAL),
+    };
+    let path = path_arg(user, path)?;
+    let (dir, name) = fs::resolve_parent(&start_dir(me, dirfd, &path)?, &path)?;
+    if name == "." || name == ".." || path.ends_with('/') {
+        return Err(Errno::EEXIST);
+    }
+    if dir.lookup(name).is_ok() {
+        return Err(Errno::EEXIST);
+    }
+    let creds = creds(me);
+    fs::check_access(&dir.metadata()?, creds, Access::Write)?;
+    let perm = mode & 0o7777 & !me.umask.load(Ordering::Relaxed);
+    dir.create(name, kind, perm, creds.euid, creds.egid)?;
     Ok(0)
 }
 

@@ -3,6 +3,7 @@
 //! Any number not served here returns `-ENOSYS`.
 
 mod fs;
+mod ipc;
 mod log;
 mod mm;
 mod process;
@@ -54,6 +55,7 @@ pub fn dispatch(
         nr::NEWFSTATAT => fs::fstatat(me, user, a0, a1, a2, a3),
         nr::GETDENTS64 => fs::getdents64(me, user, fd, a1, a2),
         nr::MKDIRAT => fs::mkdirat(me, user, a0, a1, a2),
+        nr::MKNODAT => fs::mknodat(me, user, a0, a1, a2),
         nr::UNLINKAT => fs::unlinkat(me, user, a0, a1, a2),
         nr::LINKAT => fs::linkat(me, user, a0, a1, a2, a3, a4),
         nr::RENAMEAT2 => fs::renameat2(me, user, a0, a1, a2, a3, a4),
@@ -96,6 +98,10 @@ pub fn dispatch(
             };
         }
         nr::SETITIMER => signal::setitimer(me, user, a0, a1, a2),
+        nr::MSGGET => ipc::msgget(me, a0, a1),
+        nr::MSGSND => ipc::msgsnd(me, user, a0, a1, a2, a3),
+        nr::MSGRCV => ipc::msgrcv(me, user, a0, a1, a2, a3, a4),
+        nr::MSGCTL => ipc::msgctl(me, user, a0, a1, a2),
         nr::PPOLL => signal::ppoll(me, user, a0, a1, a2, a3, a4),
         nr::GETITIMER => signal::getitimer(me, user, a0, a1),
         nr::SETPGID => signal::setpgid(me, a0, a1),

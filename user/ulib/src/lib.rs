@@ -45,6 +45,7 @@ pub mod fs;
 pub mod hazard;
 pub mod heap;
 pub mod io;
+pub mod ipc;
 pub mod log;
 pub mod mm;
 mod panic;
