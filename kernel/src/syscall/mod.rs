@@ -103,6 +103,7 @@ pub fn dispatch(
         nr::MSGRCV => ipc::msgrcv(me, user, a0, a1, a2, a3, a4),
         nr::MSGCTL => ipc::msgctl(me, user, a0, a1, a2),
         nr::PPOLL => signal::ppoll(me, user, a0, a1, a2, a3, a4),
+        nr::PSELECT6 => signal::pselect6(me, user, a0, [a1, a2, a3], a4, a5),
         nr::GETITIMER => signal::getitimer(me, user, a0, a1),
         nr::SETPGID => signal::setpgid(me, a0, a1),
         nr::GETPGID => signal::getpgid(me, a0),

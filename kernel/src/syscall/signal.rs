@@ -428,7 +428,6 @@ pub fn ppoll(
     size: usize,
 ) -> Result<usize, Errno> {
     use abi::fs::PollFd;
-    use abi::time::Timespec;
     if nfds > MAX_POLL_FDS {
         return Err(Errno::EINVAL);
     }
@@ -436,27 +435,47 @@ pub fn ppoll(
     for index in 0..nfds {
         entries.push(UserPtr::<PollFd>::new(fds + index * PollFd::SIZE).read(&mut user.space)?);
     }
-    let deadline = if timeout == 0 {
-        None
-    } else {
-        let limit = UserPtr::<Timespec>::new(timeout).read(&mut user.space)?;
-        if !limit.is_normalized() {
-            return Err(Errno::EINVAL);
-        }
-        let ns = limit.to_nanos().ok_or(Errno::EINVAL)?;
-        Some(time::monotonic_ns().saturating_add(ns))
-    };
+    let deadline = poll_deadline(user, timeout)?;
     let mask = if sigmask != 0 {
         check_setsize(size)?;
         Some(UserPtr::<u64>::new(sigmask).read(&mut user.space)?)
     } else {
         None
     };
+    let result = poll_with_mask(me, &mut entries, deadline, mask);
+    let ready = result?;
+    for (index, entry) in entries.iter().enumerate() {
+        UserPtr::<PollFd>::new(fds + index * PollFd::SIZE).write(&mut user.space, entry)?;
+    }
+    Ok(ready)
+}
+
+/// The deadline of a poll whose timeout (a `timespec`) is at `timeout` (NULL: none).
+fn poll_deadline(user: &mut UserState, timeout: usize) -> Result<Option<u64>, Errno> {
+    if timeout == 0 {
+        return Ok(None);
+    }
+    let limit = UserPtr::<abi::time::Timespec>::new(timeout).read(&mut user.space)?;
+    if !limit.is_normalized() {
+        return Err(Errno::EINVAL);
+    }
+    let ns = limit.to_nanos().ok_or(Errno::EINVAL)?;
+    Ok(Some(time::monotonic_ns().saturating_add(ns)))
+}
+
+/// Polls with `mask` (if given) as the blocked signals while waiting, as `ppoll` and
+/// `pselect6` do.
+fn poll_with_mask(
+    me: &Arc<Process>,
+    entries: &mut [abi::fs::PollFd],
+    deadline: Option<u64>,
+    mask: Option<u64>,
+) -> Result<usize, Errno> {
     if let Some(mask) = mask {
         let old = signal::change_mask(me, abi::signal::SIG_SETMASK, Some(mask))?;
         me.sig.lock().saved_mask = Some(old);
     }
-    let result = crate::fs::poll::poll(me, &mut entries, deadline);
+    let result = crate::fs::poll::poll(me, entries, deadline);
     if mask.is_some() && result != Err(Errno::EINTR) {
         // No signal to deliver: put the old mask back now (after a signal, the handler's
         // frame or `deliver` restores it).
@@ -464,9 +483,119 @@ pub fn ppoll(
             signal::change_mask(me, abi::signal::SIG_SETMASK, Some(old))?;
         }
     }
-    let ready = result?;
-    for (index, entry) in entries.iter().enumerate() {
-        UserPtr::<PollFd>::new(fds + index * PollFd::SIZE).write(&mut user.space, entry)?;
+    result
+}
+
+/// Most descriptors `pselect6` takes (`FD_SETSIZE`).
+const FD_SETSIZE: usize = 1024;
+
+/// `pselect6(nfds, readfds, writefds, exceptfds, timeout, sigmask)`: `select` over
+/// `ppoll`'s machinery. The sets are bitmaps of `u64` words; on return each holds the
+/// descriptors that are ready for that kind of use; the result counts set bits. The
+/// timeout is updated with the time left (Linux's pselect6 does this; glibc hides it).
+/// `sigmask` points at `{ const sigset_t *set; size_t size; }`. A closed descriptor in a
+/// set is `EBADF`.
+pub fn pselect6(
+    me: &Arc<Process>,
+    user: &mut UserState,
+    nfds: usize,
+    sets: [usize; 3],
+    timeout: usize,
+    sigmask: usize,
+) -> Result<usize, Errno> {
+    use abi::fs::{POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, POLLPRI, PollFd};
+    let nfds = nfds as i32;
+    if !(0..=FD_SETSIZE as i32).contains(&nfds) {
+        return Err(Errno::EINVAL);
     }
-    Ok(ready)
+    let nfds = nfds as usize;
+    let words = nfds.div_ceil(64);
+    let mut bitmaps = [
+        alloc::vec![0u64; words],
+        alloc::vec![0u64; words],
+        alloc::vec![0u64; words],
+    ];
+    for (set, bitmap) in sets.iter().zip(bitmaps.iter_mut()) {
+        if *set != 0 {
+            for (index, word) in bitmap.iter_mut().enumerate() {
+                *word = UserPtr::<u64>::new(set + index * 8).read(&mut user.space)?;
+            }
+        }
+    }
+    let deadline = poll_deadline(user, timeout)?;
+    let mask = if sigmask != 0 {
+        let set = UserPtr::<usize>::new(sigmask).read(&mut user.space)?;
+        let size = UserPtr::<usize>::new(sigmask + 8).read(&mut user.space)?;
+        if set != 0 {
+            check_setsize(size)?;
+            Some(UserPtr::<u64>::new(set).read(&mut user.space)?)
+        } else {
+            None
+        }
+    } else {
+        None
+    };
+    let wanted = |fd: usize, kind: usize| bitmaps[kind][fd / 64] & (1 << (fd % 64)) != 0;
+    let mut entries = alloc::vec::Vec::new();
+    for fd in 0..nfds {
+        let mut events = 0;
+        if wanted(fd, 0) {
+            events |= POLLIN;
+        }
+        if wanted(fd, 1) {
+            events |= POLLOUT;
+        }
+        if wanted(fd, 2) {
+            events |= POLLPRI;
+        }
+        if events != 0 {
+            entries.push(PollFd {
+                fd: fd as i32,
+                events,
+                revents: 0,
+            });
+        }
+    }
+    let result = poll_with_mask(me, &mut entries, deadline, mask);
+    if timeout != 0
+        && let Some(deadline) = deadline
+        && result != Err(Errno::EFAULT)
+    {
+        let left = deadline.saturating_sub(time::monotonic_ns());
+        let left = abi::time::Timespec::from_nanos(left);
+        UserPtr::<abi::time::Timespec>::new(timeout).write(&mut user.space, &left)?;
+    }
+    result?;
+    if entries.iter().any(|e| e.revents & POLLNVAL != 0) {
+        return Err(Errno::EBADF);
+    }
+    let mut ready = [
+        alloc::vec![0u64; words],
+        alloc::vec![0u64; words],
+        alloc::vec![0u64; words],
+    ];
+    let mut count = 0;
+    for entry in &entries {
+        let fd = entry.fd as usize;
+        let bit = 1u64 << (fd % 64);
+        let got = [
+            entry.events & POLLIN != 0 && entry.revents & (POLLIN | POLLHUP | POLLERR) != 0,
+            entry.events & POLLOUT != 0 && entry.revents & (POLLOUT | POLLERR) != 0,
+            entry.events & POLLPRI != 0 && entry.revents & POLLPRI != 0,
+        ];
+        for (kind, hit) in got.into_iter().enumerate() {
+            if hit {
+                ready[kind][fd / 64] |= bit;
+                count += 1;
+            }
+        }
+    }
+    for (set, bitmap) in sets.iter().zip(ready.iter()) {
+        if *set != 0 {
+            for (index, word) in bitmap.iter().enumerate() {
+                UserPtr::<u64>::new(set + index * 8).write(&mut user.space, word)?;
+            }
+        }
+    }
+    Ok(count)
 }

@@ -68,3 +68,53 @@ pub fn eventfd(initial: u32, flags: u32) -> Result<i32, Errno> {
     decode(unsafe { crate::syscall::syscall2(nr::EVENTFD2, initial as usize, flags as usize) })
         .map(|fd| fd as i32)
 }
+
+/// A `select` descriptor set (`fd_set`): 1024 bits.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[repr(C)]
+pub struct FdSet([u64; 16]);
+
+impl FdSet {
+    /// Adds `fd`.
+    pub fn set(&mut self, fd: i32) {
+        self.0[fd as usize / 64] |= 1 << (fd as usize % 64);
+    }
+
+    /// Whether `fd` is in the set.
+    pub fn contains(&self, fd: i32) -> bool {
+        self.0[fd as usize / 64] & (1 << (fd as usize % 64)) != 0
+    }
+}
+
+/// `pselect6(nfds, read, write, NULL, timeout, NULL)`: waits until a descriptor below
+/// `nfds` in `read` is readable or one in `write` is writable; the sets are narrowed to the
+/// ready ones and the count of ready entries is returned. `timeout_ms` as for [`poll`].
+pub fn select(
+    nfds: i32,
+    read: Option<&mut FdSet>,
+    write: Option<&mut FdSet>,
+    timeout_ms: Option<u64>,
+) -> Result<usize, Errno> {
+    let mut limit = timeout_ms.map(|ms| Timespec {
+        tv_sec: (ms / 1000) as i64,
+        tv_nsec: ((ms % 1000) * 1_000_000) as i64,
+    });
+    let limit_ptr = limit.as_mut().map_or(0, |t| t as *mut Timespec as usize);
+    let read_ptr = read.map_or(0, |s| s as *mut FdSet as usize);
+    let write_ptr = write.map_or(0, |s| s as *mut FdSet as usize);
+    // SAFETY: the sets are NULL or exclusively borrowed 128-byte `fd_set`s; the timeout is
+    // NULL or an exclusively borrowed `Timespec` (the kernel writes the time left into it);
+    // no signal mask is passed.
+    let ret = unsafe {
+        crate::syscall::syscall6(
+            nr::PSELECT6,
+            nfds as usize,
+            read_ptr,
+            write_ptr,
+            0,
+            limit_ptr,
+            0,
+        )
+    };
+    decode(ret)
+}

@@ -1,10 +1,12 @@
-//! Test `t_poll` (expects `exit=0`): multiplexing with `ppoll` (concept F6), and the demo
-//! of one process serving several pipes.
+//! Test `t_poll` (expects `exit=0`): multiplexing with `ppoll` and `pselect6` (concept F6),
+//! and the demo of one process serving several pipes.
 //!
 //! - An empty pipe's read end has no events; after a write it has `POLLIN`; with every
 //!   writer closed it has `POLLHUP`. A write end has `POLLOUT` while there is room and
 //!   `POLLERR` once no reader is left. A closed descriptor gives `POLLNVAL`; a negative
 //!   one is skipped.
+//! - `pselect6` narrows its sets to the ready descriptors and counts them; a closed
+//!   descriptor in a set is `EBADF`, a negative count `EINVAL`.
 //! - Timeout 0 returns 0 at once; a short timeout with nothing ready returns 0.
 //! - A poller asleep on three pipes is woken by a child writing to one of them, and
 //!   `revents` names exactly that one; a multiplexing loop reads every message from four
@@ -25,7 +27,7 @@ use core::sync::atomic::Ordering;
 use alloc::vec::Vec;
 use ulib::abi::fs::{POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, PollFd};
 use ulib::abi::signal::{SIGUSR1, sigset_bit};
-use ulib::poll::{poll, poll_with_mask};
+use ulib::poll::{FdSet, poll, poll_with_mask, select};
 use ulib::{Errno, Fork, check, check_eq, fs, hazard, raw, signal};
 
 ulib::entry!(main);
@@ -289,8 +291,64 @@ fn bad_arguments() {
     );
 }
 
+fn selecting() {
+    let (r, w) = fs::pipe().unwrap_or_else(|e| ulib::fail!("pipe: {e}"));
+    let (r2, w2) = fs::pipe().unwrap_or_else(|e| ulib::fail!("pipe: {e}"));
+    let nfds = r.max(w).max(r2).max(w2) + 1;
+    let mut read = FdSet::default();
+    read.set(r);
+    read.set(r2);
+    let mut write = FdSet::default();
+    write.set(w);
+    check_eq!(
+        select(nfds, Some(&mut read), Some(&mut write), Some(0)),
+        Ok(1),
+        "select: only the write end is ready"
+    );
+    check!(
+        !read.contains(r) && !read.contains(r2) && write.contains(w),
+        "select narrows the sets"
+    );
+    check_eq!(fs::write(w2, b"x"), Ok(1), "write");
+    let mut read = FdSet::default();
+    read.set(r);
+    read.set(r2);
+    check_eq!(
+        select(nfds, Some(&mut read), None, Some(1000)),
+        Ok(1),
+        "select: one readable"
+    );
+    check!(
+        read.contains(r2) && !read.contains(r),
+        "exactly the written pipe"
+    );
+    let mut read = FdSet::default();
+    read.set(r);
+    check_eq!(
+        select(nfds, Some(&mut read), None, Some(20)),
+        Ok(0),
+        "select: the timeout ends it"
+    );
+    for fd in [r, w, r2, w2] {
+        check_eq!(fs::close(fd), Ok(()), "close");
+    }
+    let mut read = FdSet::default();
+    read.set(r);
+    check_eq!(
+        select(nfds, Some(&mut read), None, Some(0)),
+        Err(Errno::EBADF),
+        "select on a closed descriptor"
+    );
+    check_eq!(
+        select(-1, None, None, Some(0)),
+        Err(Errno::EINVAL),
+        "negative nfds"
+    );
+}
+
 fn main() -> i32 {
     pipe_events();
+    selecting();
     timeouts();
     wake_up_and_multiplex();
     signals();
