@@ -128,20 +128,25 @@ impl Pipe {
         self.state.lock().bytes.len()
     }
 
-    /// Bytes waiting and writers left (for poll).
-    pub fn poll_state(&self) -> (usize, usize) {
+    /// The `poll` events of the ends held (`reader`, `writer`): readable with data,
+    /// hung up with no writer left, writable while an atomic `PIPE_BUF` write fits, an
+    /// error with no reader left.
+    pub fn poll_events(&self, reader: bool, writer: bool) -> i16 {
+        use abi::fs::{POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM};
         let state = self.state.lock();
-        (state.bytes.len(), state.writers)
-    }
-
-    /// Readers left (for poll).
-    pub fn poll_readers(&self) -> usize {
-        self.state.lock().readers
-    }
-
-    /// Whether an atomic write of `PIPE_BUF` bytes would fit now (poll's POLLOUT).
-    pub fn has_room(&self) -> bool {
-        PIPE_CAPACITY - self.state.lock().bytes.len() >= PIPE_BUF
+        let mut events = 0;
+        if reader && !state.bytes.is_empty() {
+            events |= POLLIN | POLLRDNORM;
+        }
+        if reader && state.writers == 0 {
+            events |= POLLHUP;
+        }
+        if writer && state.readers == 0 {
+            events |= POLLERR;
+        } else if writer && PIPE_CAPACITY - state.bytes.len() >= PIPE_BUF {
+            events |= POLLOUT | POLLWRNORM;
+        }
+        events
     }
 
     /// Reads what is there (at least one byte, or end of file), waiting if needed.

@@ -12,7 +12,7 @@ use crate::proc::Process;
 use crate::proc::wait_queue::WaitQueue;
 use crate::time;
 use abi::errno::Errno;
-use abi::fs::{POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, POLLRDNORM, POLLWRNORM, PollFd};
+use abi::fs::{POLLERR, POLLHUP, POLLNVAL, PollFd};
 use alloc::sync::Arc;
 
 static POLLERS: WaitQueue = WaitQueue::new();
@@ -30,47 +30,14 @@ pub fn expire(now: u64) {
 /// The events `file` has now (`POLLIN`, `POLLOUT`, `POLLHUP`, `POLLERR`).
 pub fn readiness(file: &OpenFile) -> i16 {
     match &file.object {
-        Object::PipeReader(pipe) => {
-            let (available, writers) = pipe.poll_state();
-            let mut events = 0;
-            if available > 0 {
-                events |= POLLIN | POLLRDNORM;
-            }
-            if writers == 0 {
-                events |= POLLHUP;
-            }
-            events
-        }
+        Object::PipeReader(pipe) => pipe.poll_events(true, false),
+        Object::PipeWriter(pipe) => pipe.poll_events(false, true),
         Object::Fifo {
             pipe,
             reader,
             writer,
             ..
-        } => {
-            let (available, writers) = pipe.poll_state();
-            let mut events = 0;
-            if *reader && available > 0 {
-                events |= POLLIN | POLLRDNORM;
-            }
-            if *reader && writers == 0 {
-                events |= POLLHUP;
-            }
-            if *writer && pipe.poll_readers() == 0 {
-                events |= POLLERR;
-            } else if *writer && pipe.has_room() {
-                events |= POLLOUT | POLLWRNORM;
-            }
-            events
-        }
-        Object::PipeWriter(pipe) => {
-            if pipe.poll_readers() == 0 {
-                POLLERR
-            } else if pipe.has_room() {
-                POLLOUT | POLLWRNORM
-            } else {
-                0
-            }
-        }
+        } => pipe.poll_events(*reader, *writer),
         Object::Inode(inode) => inode.poll_events(),
     }
 }

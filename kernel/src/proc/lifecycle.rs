@@ -227,6 +227,12 @@ pub fn exit(me: Arc<Process>, status: i32) -> ! {
         }
         init.inner().children.push(pid);
     }
+    // A parent that ignores SIGCHLD (or set SA_NOCLDWAIT) will never wait for this status:
+    // the zombie is released at once (Linux's rule). Decided with the state change, so the
+    // parent's wait4 never sees a reapable zombie.
+    let parent_now = me.inner().parent;
+    let discarding_parent = lookup(parent_now)
+        .filter(|p| parent_now != INIT_PID && signal::parent_discards_children(p));
     let parent = {
         let mut inner = me.inner();
         inner.exit_status = status;
@@ -234,6 +240,7 @@ pub fn exit(me: Arc<Process>, status: i32) -> ! {
         let now = time::monotonic_ns();
         inner.acct.cpu_ns += now.saturating_sub(inner.acct.running_since_ns);
         inner.acct.finish_ns = Some(now);
+        inner.release_on_switch = discarding_parent.is_some();
         me.set_state(&mut inner, State::Zombie);
         inner.parent
     };
@@ -246,21 +253,17 @@ pub fn exit(me: Arc<Process>, status: i32) -> ! {
         Some(wait_abi::WaitStatus::Signaled { sig, .. }) => (CLD_KILLED, sig as i32),
         _ => (CLD_EXITED, 0),
     };
-    match lookup(parent) {
-        Some(parent_process)
-            if parent != INIT_PID && signal::parent_discards_children(&parent_process) =>
-        {
-            // The parent ignores SIGCHLD (or set SA_NOCLDWAIT): nobody will wait for this
-            // status, so the zombie is released at once (Linux's rule) — out of the table
-            // now (this hart's scheduler still holds it until the switch below is done), out
-            // of the scheduling policy once it is off the hart. The parent's wait4 ends with
-            // ECHILD once no children are left.
-            parent_process.inner().children.retain(|&c| c != me.pid);
-            me.inner().release_on_switch = true;
+    match discarding_parent {
+        Some(parent_process) => {
+            // Out of the table first (this hart's scheduler still holds it until the switch
+            // below is done; it leaves the scheduling policy once off the hart), then out of
+            // the parent's children: a parent looking in between finds no such child. Its
+            // wait4 ends with ECHILD once no children are left.
             super::remove(me.pid);
+            parent_process.inner().children.retain(|&c| c != me.pid);
             parent_process.child_exit.wake_all();
         }
-        _ => signal::notify_parent(parent, me.pid, code, child_status),
+        None => signal::notify_parent(parent, me.pid, code, child_status),
     }
     // The table (until the parent reaps) and this hart's scheduler (until the switch below
     // completes) still hold the process, so its stack outlives the switch.
@@ -312,7 +315,9 @@ fn find_child(me: &Process, pid_arg: isize, options: i32) -> Found {
         }
         any = true;
         let mut inner = child.inner();
-        if inner.state == State::Zombie {
+        // A zombie being released (its parent ignores SIGCHLD) is not reapable: wait for
+        // it to leave.
+        if inner.state == State::Zombie && !inner.release_on_switch {
             return Found::Zombie(pid);
         }
         if options & WUNTRACED != 0

@@ -3,7 +3,8 @@
 //! The condition is checked with the queue's lock held, and wakers take the same lock, so a
 //! wake-up between "condition false" and "asleep" cannot be lost: the sleeper is already on
 //! the queue when the waker looks. A woken process re-checks its condition (wake-ups may be
-//! spurious). A pending signal ends the wait with `EINTR`.
+//! spurious). A pending signal ends the wait with `EINTR`; signal senders do not take the
+//! queue's lock, so the sleeper checks for signals again after marking itself blocked.
 
 use super::{Process, State, sched};
 use abi::errno::Errno;
@@ -64,6 +65,15 @@ impl WaitQueue {
                 let mut inner = me.inner();
                 inner.waiting_at = Some(at);
                 me.set_state(&mut inner, State::Blocked);
+                // Signals wake a sleeper without this queue's lock (`signal::send` sets the
+                // pending bit, then wakes through the `proc` lock). A signal sent between
+                // the check above and `Blocked` found us still running, so look again now
+                // that we hold `proc`: a later sender sees `Blocked` and wakes us.
+                if interruptible && super::signal::interrupted(me) {
+                    me.set_state(&mut inner, State::Running);
+                    waiters.pop();
+                    return Err(Errno::EINTR);
+                }
             }
             sched::block_current(me);
         }

@@ -112,11 +112,10 @@ pub fn sigaction(sig: u32, new: Option<&SigAction>) -> Result<SigAction, Errno> 
         .map_or(0, |image| image as *const ActionImage as usize);
     let mut old = ActionImage::default();
     let old_ptr: *mut ActionImage = &mut old;
-    // SAFETY: `new_ptr` is NULL or points at an `ActionImage` (the kernel's 24-byte
-    // `struct sigaction` and 8 more bytes) borrowed for the call; `old_ptr` points at one
-    // exclusively borrowed, large enough for what any of the kernels writes. Installing a
-    // handler is sound: it is an `extern "C" fn` the caller chose (or SIG_DFL/SIG_IGN), and
-    // the kernel calls it with the riscv64 signal frame.
+    // Installing a handler is sound: it is an `extern "C" fn` the caller chose (or
+    // SIG_DFL/SIG_IGN), and the kernel calls it with the riscv64 signal frame.
+    // SAFETY: `new_ptr` is NULL or points at a borrowed `ActionImage` (the kernel's 24-byte
+    // `struct sigaction` + 8 bytes); `old_ptr` at an exclusively borrowed one, large enough.
     let ret = unsafe { syscall4(nr::RT_SIGACTION, sig as usize, new_ptr, old_ptr as usize, 8) };
     decode(ret).map(|_| old.action)
 }
@@ -415,11 +414,10 @@ pub fn kill_with_registers(
     exchange.before.x[17] = nr::KILL as u64;
     exchange.before.x[31] = &raw const exchange as u64;
     let base: *mut RegisterExchange = &raw mut exchange;
-    // SAFETY: the assembly reads and writes only `exchange` through `t6` (offsets below
-    // its size, which the `const` operands compute), declares every register it changes
-    // as clobbered, leaves the stack alone and puts `fcsr` back before it ends. The
-    // `ecall` is `kill`, which writes no memory; a handler it triggers runs as an
+    // The `ecall` is `kill`, which writes no memory; a handler it triggers runs as an
     // ordinary function on the stack below ours and returns through the kernel.
+    // SAFETY: the assembly touches only `exchange` through `t6` (offsets from the `const`
+    // operands), clobbers what it declares, leaves the stack alone and restores `fcsr`.
     unsafe {
         asm!(
             "frcsr t0",
