@@ -8,7 +8,16 @@
 //!    may sleep for one, so it must hold no spinlock then. The console's `USER_WRITES`.
 //! 1. `wait-queue` (kernel/src/proc/wait_queue.rs): held while a sleeper checks its
 //!    condition and marks itself blocked; wakers take it to collect sleepers. (irq: the
-//!    timer wakes `SLEEPERS`)
+//!    timer wakes `SLEEPERS` and the pollers)
+//!    Conditions checked under it take, in this order: `fd-table` (ppoll), `fifos`,
+//!    `msg-queues`, `terminal`, `pipe`, `eventfd` — each only briefly.
+//! 1a. `terminal` (kernel/src/console.rs): the line discipline, session and foreground
+//!    group. Held while echoing (then `console-line`) and while `TIOCSCTTY` looks for live
+//!    members of the old session (then `process-table`, `proc`). (irq: the UART)
+//! 1b. `fifos` (kernel/src/fs/fifo.rs) before `pipe`; `msg-queues`, `eventfd`, `pipe`,
+//!    `itimers` (irq: the tick), `sighand` and `signal` (kernel/src/proc/signal.rs) are
+//!    otherwise taken alone: signal sending takes `sighand`, `signal` and `proc` one after
+//!    the other, never nested.
 //! 2. `process-table` (kernel/src/proc/mod.rs): the pid -> process map.
 //! 3. `proc` (kernel/src/proc/mod.rs): one PCB's state, family and accounting. Never two
 //!    at once: code that needs two PCBs locks them one after the other. (irq: the tick)
@@ -17,9 +26,8 @@
 //! 5. `run-queue` (kernel/src/proc/sched.rs) and `current` (per hart). (irq: the tick)
 //! 6. `console-line` (kernel/src/console.rs): one output line at a time.
 //! 7. `dmesg` (kernel/src/console.rs): the boot-log ring buffer.
-//! 8. `console-input`: the receive buffer. (irq: the UART)
-//! 9. `kernel-stacks`, `kernel-map` (hal/src/stack.rs, hal/src/paging.rs).
-//! 10. `heap` (hal/src/mem.rs): the kernel heap's free lists (allocation can happen under
+//! 8. `kernel-stacks`, `kernel-map` (hal/src/stack.rs, hal/src/paging.rs).
+//! 9. `heap` (hal/src/mem.rs): the kernel heap's free lists (allocation can happen under
 //!     any lock above).
-//! 11. `frames` (hal/src/mem.rs): the buddy allocator (the heap refills from it).
-//! 12. `boot-reservations`: leaf, boot only.
+//! 10. `frames` (hal/src/mem.rs): the buddy allocator (the heap refills from it).
+//! 11. `boot-reservations`: leaf, boot only.
