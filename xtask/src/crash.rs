@@ -164,6 +164,14 @@ fn verify(artefacts: &Artefacts, image: &Path, smp: u32, durable: u64) -> Result
     if status.success() && lines.iter().any(|l| l.contains("crash_check: ok")) {
         return Ok(());
     }
+    // A kernel panic's message and location come before its backtrace: show them even
+    // when the backtrace fills the tail.
+    let panic: Vec<&str> = lines
+        .iter()
+        .skip_while(|l| !l.contains("KERNEL PANIC"))
+        .take(2)
+        .map(String::as_str)
+        .collect();
     let tail: Vec<&str> = lines
         .iter()
         .rev()
@@ -171,8 +179,14 @@ fn verify(artefacts: &Artefacts, image: &Path, smp: u32, durable: u64) -> Result
         .rev()
         .map(String::as_str)
         .collect();
+    let what = if panic.is_empty() {
+        "data reported durable was lost after the power cut"
+    } else {
+        "the kernel panicked while checking the disk after the power cut"
+    };
     Err(format!(
-        "data reported durable was lost after the power cut:\n{}",
+        "{what}:\n{}\n{}",
+        panic.join("\n"),
         tail.join("\n")
     ))
 }
