@@ -11,10 +11,12 @@
 //!    timer wakes `SLEEPERS` and the pollers)
 //!    Conditions checked under it take, in this order: `fd-table` (ppoll), `fifos`,
 //!    `msg-queues`, `terminal`, `pipe`, `eventfd` — each only briefly.
-//! 1a. `terminal` (kernel/src/console.rs): the line discipline, session and foreground
-//!    group. Held while echoing (then `console-line`) and while `TIOCSCTTY` looks for live
+//!
+//!    `terminal` (kernel/src/console.rs: the line discipline, session and foreground group)
+//!    is held while echoing (then `console-line`) and while `TIOCSCTTY` looks for live
 //!    members of the old session (then `process-table`, `proc`). (irq: the UART)
-//! 1b. `fifos` (kernel/src/fs/fifo.rs) before `pipe`; `msg-queues`, `eventfd`, `pipe`,
+//!
+//!    `fifos` (kernel/src/fs/fifo.rs) comes before `pipe`. `msg-queues`, `eventfd`, `pipe`,
 //!    `itimers` (irq: the tick), `sighand` and `signal` (kernel/src/proc/signal.rs) are
 //!    otherwise taken alone: signal sending takes `sighand`, `signal` and `proc` one after
 //!    the other, never nested.
@@ -28,6 +30,6 @@
 //! 7. `dmesg` (kernel/src/console.rs): the boot-log ring buffer.
 //! 8. `kernel-stacks`, `kernel-map` (hal/src/stack.rs, hal/src/paging.rs).
 //! 9. `heap` (hal/src/mem.rs): the kernel heap's free lists (allocation can happen under
-//!     any lock above).
+//!    any lock above).
 //! 10. `frames` (hal/src/mem.rs): the buddy allocator (the heap refills from it).
 //! 11. `boot-reservations`: leaf, boot only.
