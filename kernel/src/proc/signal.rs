@@ -56,6 +56,13 @@ pub fn new_handlers() -> Arc<Handlers> {
     Arc::new(SpinLock::new("sighand", [SigAction::default(); 64]))
 }
 
+/// No alternate signal stack.
+const NO_ALTSTACK: StackT = StackT {
+    ss_sp: 0,
+    ss_flags: SS_DISABLE,
+    ss_size: 0,
+};
+
 /// Per-process signal state that is not a plain bit set.
 pub struct SigLocal {
     /// The `siginfo` of each pending signal (index `sig - 1`).
@@ -70,11 +77,7 @@ impl SigLocal {
     pub fn new() -> SigLocal {
         SigLocal {
             info: [SigInfo::default(); 64],
-            altstack: StackT {
-                ss_sp: 0,
-                ss_flags: SS_DISABLE,
-                ss_size: 0,
-            },
+            altstack: NO_ALTSTACK,
             saved_mask: None,
         }
     }
@@ -496,7 +499,7 @@ pub fn reset_for_exec(me: &Process) {
         };
     }
     drop(handlers);
-    me.sig.lock().altstack = SigLocal::new().altstack;
+    me.sig.lock().altstack = NO_ALTSTACK;
 }
 
 /// `sigaltstack`'s core: installs `new` (if given) and returns the old setting, with
@@ -513,13 +516,7 @@ pub fn altstack(me: &Process, sp: usize, new: Option<StackT>) -> Result<StackT, 
             return Err(Errno::EPERM);
         }
         match new.ss_flags {
-            SS_DISABLE => {
-                local.altstack = StackT {
-                    ss_sp: 0,
-                    ss_flags: SS_DISABLE,
-                    ss_size: 0,
-                }
-            }
+            SS_DISABLE => local.altstack = NO_ALTSTACK,
             0 => {
                 if new.ss_size < MINSIGSTKSZ {
                     return Err(Errno::ENOMEM);

@@ -75,8 +75,8 @@ fn reg(fd: i32) -> usize {
 /// which it only reads.
 fn path_call(number: usize, args: [usize; 5]) -> Result<usize, Errno> {
     let [a0, a1, a2, a3, a4] = args;
-    // Every caller passes a path-taking call (`openat`, `mkdirat`, `unlinkat`, `linkat`,
-    // `symlinkat`, `renameat2`, `faccessat`, `chdir`) whose pointers are `CPath` buffers
+    // Every caller passes a path-taking call (`openat`, `mkdirat`, `mknodat`, `unlinkat`,
+    // `linkat`, `symlinkat`, `renameat2`, `faccessat`, `chdir`) whose pointers are `CPath` buffers
     // kept alive across the call.
     // SAFETY: as above; those calls only read the paths and write no user memory.
     decode(unsafe { syscall5(number, a0, a1, a2, a3, a4) })
@@ -502,6 +502,19 @@ pub fn read_dir(path: &str) -> Result<Vec<DirEntry>, Errno> {
 pub fn mkdirat(dirfd: i32, path: &str, mode: u32) -> Result<(), Errno> {
     let path = CPath::new(path)?;
     path_call(nr::MKDIRAT, [reg(dirfd), path.addr(), mode as usize, 0, 0]).map(|_| ())
+}
+
+/// `mknodat(AT_FDCWD, path, S_IFIFO | mode, 0)`: creates a FIFO (named pipe) at `path` with
+/// the permission bits of `mode` (less the umask); file-type bits in `mode` are dropped.
+/// `EEXIST` if `path` exists, `EINVAL` if it holds a NUL byte.
+pub fn mkfifo(path: &str, mode: u32) -> Result<(), Errno> {
+    let path = CPath::new(path)?;
+    let mode = abi::fs::S_IFIFO | (mode & !abi::fs::S_IFMT);
+    path_call(
+        nr::MKNODAT,
+        [reg(AT_FDCWD), path.addr(), mode as usize, 0, 0],
+    )
+    .map(|_| ())
 }
 
 /// `mkdir(path, mode)`: [`mkdirat`] from the working directory.

@@ -11,34 +11,15 @@
 //! Queue ids and keys are `int`s; they are passed sign-extended, so a negative id reaches
 //! the kernel as such and is refused with `EINVAL` like on Linux.
 
-use alloc::ffi::CString;
 use alloc::vec;
 
-use abi::fs::{AT_FDCWD, S_IFIFO, S_IFMT};
 use abi::ipc::{IPC_RMID, IPC_STAT, MSG_TYPE_SIZE, MsqidDs};
 use abi::{Errno, WireFormat, nr};
 
 use crate::syscall::{decode, syscall2, syscall3, syscall4, syscall5};
 
-/// `mknodat(AT_FDCWD, path, S_IFIFO | mode, 0)`: creates a FIFO at `path` with the
-/// permission bits of `mode` (less the umask); any file-type bits in `mode` are dropped.
-/// `EEXIST` if `path` exists, `EINVAL` if it holds a NUL byte.
-pub fn mkfifo(path: &str, mode: u32) -> Result<(), Errno> {
-    let path = CString::new(path).map_err(|_| Errno::EINVAL)?;
-    let mode = S_IFIFO | (mode & !S_IFMT);
-    // SAFETY: `path` is a NUL-terminated string that lives across the call; `mknodat` only
-    // reads it and writes no user memory.
-    let ret = unsafe {
-        syscall4(
-            nr::MKNODAT,
-            AT_FDCWD as usize,
-            path.as_ptr() as usize,
-            mode as usize,
-            0,
-        )
-    };
-    decode(ret).map(|_| ())
-}
+/// Named pipes are made with [`crate::fs::mkfifo`], next to the other path calls.
+pub use crate::fs::mkfifo;
 
 /// `msgget(key, flags)`: the id of the queue of `key`. `abi::ipc::IPC_PRIVATE` always makes
 /// a new queue; otherwise `IPC_CREAT` makes one if the key has none (`ENOENT` without it)
