@@ -291,16 +291,15 @@ impl PageTable {
         Some((pte_pa(*entry) + offset, pte_flags(*entry)))
     }
 
-    /// Switches this hart to this table (with `asid`) and flushes the hart's TLB entries for
-    /// that ASID. Nothing happens if the table is already active: the kernel switches the
-    /// hart back to the kernel table whenever a process leaves it, so "already active"
-    /// means "still the same process since the last flush".
+    /// Switches this hart to this table (with `asid`): see [`TableRoot::activate`].
     pub fn activate(&self, asid: u16) {
-        let satp = self.satp(asid);
-        if crate::cpu::read_satp() != satp {
-            crate::cpu::write_satp(satp);
-            crate::cpu::flush_tlb_asid(asid);
-        }
+        self.root(asid).activate();
+    }
+
+    /// What it takes to switch a hart to this table with `asid`, without the table itself
+    /// (so threads sharing an address space can enter it without taking its lock).
+    pub fn root(&self, asid: u16) -> TableRoot {
+        TableRoot(self.satp(asid))
     }
 
     fn free_level(table: usize, level: usize, range: core::ops::Range<usize>) {
@@ -320,6 +319,25 @@ impl Drop for PageTable {
         if self.user {
             // Only the user half belongs to this table; the kernel half is shared.
             Self::free_level(self.root, 2, 0..KERNEL_ROOT_INDEX);
+        }
+    }
+}
+
+/// The `satp` value of a user page table, made only by [`PageTable::root`]. Whoever holds
+/// one must keep its table alive while any hart may have it active (the kernel keeps it
+/// next to the table, in the same shared address space).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct TableRoot(usize);
+
+impl TableRoot {
+    /// Switches this hart to the table and flushes the hart's TLB entries for its ASID.
+    /// Nothing happens if the table is already active: the kernel switches the hart back to
+    /// the kernel table whenever a thread leaves it, so "already active" means "still the
+    /// same thread since the last flush".
+    pub fn activate(self) {
+        if crate::cpu::read_satp() != self.0 {
+            crate::cpu::write_satp(self.0);
+            crate::cpu::flush_tlb_asid(((self.0 >> 44) & 0xffff) as u16);
         }
     }
 }

@@ -23,3 +23,14 @@ pub fn shutdown(success: bool) -> ! {
         crate::cpu::wait_for_interrupt();
     }
 }
+
+/// Runs `sfence.vma` over `[start, start + size)` on every hart in `mask` (bit h = hart h)
+/// and returns once all of them have: a TLB shootdown. OpenSBI carries it to the other
+/// harts by inter-processor interrupt and waits for each to acknowledge.
+pub fn remote_sfence_vma(mask: u64, start: usize, size: usize) {
+    let _ = sbi_rt::remote_sfence_vma(
+        sbi_rt::HartMask::from_mask_base(mask as usize, 0),
+        start,
+        size,
+    );
+}

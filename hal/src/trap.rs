@@ -69,6 +69,7 @@ const _: () = {
 pub mod reg {
     pub const RA: usize = 1;
     pub const SP: usize = 2;
+    pub const TP: usize = 4;
     pub const A0: usize = 10;
     pub const A7: usize = 17;
 }

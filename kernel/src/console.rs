@@ -182,10 +182,7 @@ static INPUT_READY: WaitQueue = WaitQueue::new();
 /// restarted once the job is continued in the foreground — or `EIO` if the process ignores
 /// or blocks `sig` (reads) / `Ok` (changes, which Linux then allows).
 fn job_control_check(me: &Arc<Process>, sig: u32) -> Result<(), Errno> {
-    let (pgid, sid) = {
-        let inner = me.inner();
-        (inner.pgid, inner.sid)
-    };
+    let (pgid, sid) = me.job();
     let (session, foreground) = {
         let terminal = TERMINAL.lock();
         (terminal.session, terminal.foreground)
@@ -261,10 +258,8 @@ pub enum TtyAnswer {
 /// Serves a terminal request for process `me` (Linux's rules for each, `ENOTTY` where the
 /// console is not `me`'s controlling terminal).
 pub fn tty_request(me: &Arc<Process>, request: TtyRequest) -> Result<TtyAnswer, Errno> {
-    let (pid, pgid, sid, euid) = {
-        let inner = me.inner();
-        (me.pid, inner.pgid, inner.sid, inner.creds.euid)
-    };
+    let (pgid, sid) = me.job();
+    let (pid, euid) = (me.tgid, me.inner().creds.euid);
     let controlling = TERMINAL.lock().session == Some(sid);
     match request {
         TtyRequest::GetModes => Ok(TtyAnswer::Modes(TERMINAL.lock().ld.modes())),
@@ -324,7 +319,8 @@ pub fn tty_request(me: &Arc<Process>, request: TtyRequest) -> Result<TtyAnswer, 
             let mut terminal = TERMINAL.lock();
             let taken = terminal.session.is_some_and(|owner| {
                 crate::proc::all().iter().any(|p| {
-                    p.inner().sid == owner && p.inner().state != crate::proc::State::Zombie
+                    let inner = p.inner();
+                    p.is_leader() && inner.sid == owner && !inner.exited
                 })
             });
             if taken && !(steal && euid == 0) {

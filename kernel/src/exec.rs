@@ -16,7 +16,7 @@
 //! USER_TOP  = 0x40_0000_0000      kernel half starts above (not user accessible)
 //! ```
 
-use crate::mm::{AddressSpace, Perm, Vma, VmaKind};
+use crate::mm::{AddressSpace, Perm, SharedSpace, Vma, VmaKind};
 use crate::proc::UserState;
 use crate::time;
 use abi::errno::Errno;
@@ -101,11 +101,11 @@ pub fn load(path: &str, file: &[u8], argv: &[&[u8]], envp: &[&[u8]]) -> Result<U
     .map_err(|_| Errno::E2BIG)?;
     space.copy_out(stack.sp, &stack.bytes)?;
 
+    space.heap_start = plan.brk_start;
+    space.brk = plan.brk_start;
     Ok(UserState {
-        space,
+        space: SharedSpace::new(space),
         ctx: UserContext::new(plan.entry, stack.sp),
-        heap_start: plan.brk_start,
-        brk: plan.brk_start,
     })
 }
 

@@ -5,7 +5,15 @@
 //! lock. No spinlock is ever held across a context switch (`hal::context` asserts it).
 //!
 //! 0. Sleep locks (kernel/src/proc/sleep_lock.rs) come before every spinlock: a process
-//!    may sleep for one, so it must hold no spinlock then. The console's `USER_WRITES`.
+//!    may sleep for one, so it must hold no spinlock then. The console's `USER_WRITES`; an
+//!    address space's (kernel/src/mm/shared.rs), held for one step — a fault, a copy to or
+//!    from user memory, an mmap — and never across a blocking wait; a thread holds at most
+//!    one.
+//!
+//!    `futex` (kernel/src/proc/futex.rs) comes next: a waiter takes it holding its address
+//!    space's sleep lock (to read the futex word without faulting), releases that lock
+//!    under it, and marks itself blocked (`proc`); wakers take `proc` and `run-queue` under
+//!    it. (irq: the tick expires timeouts)
 //! 1. `wait-queue` (kernel/src/proc/wait_queue.rs): held while a sleeper checks its
 //!    condition and marks itself blocked; wakers take it to collect sleepers. (irq: the
 //!    timer wakes `SLEEPERS` and the pollers)
@@ -23,8 +31,12 @@
 //! 2. `process-table` (kernel/src/proc/mod.rs): the pid -> process map.
 //! 3. `proc` (kernel/src/proc/mod.rs): one PCB's state, family and accounting. Never two
 //!    at once: code that needs two PCBs locks them one after the other. (irq: the tick)
-//! 4. `proc-start`: a new process's user half, until its thread takes it; `sleep-lock`:
-//!    a sleep lock's value while it is moved in or out.
+//! 4. `thread-group` (kernel/src/proc/mod.rs): the live threads of a process, joined under
+//!    `process-table` (creation) and left under the thread's own `proc` (exit).
+//!    `proc-start`: a new process's user half, until its thread takes it; `sleep-lock`:
+//!    a sleep lock's value while it is moved in or out; `fd-slot`, `mm-slot`: a thread's
+//!    handles on its descriptor table and address space, each taken alone to copy or drop
+//!    the handle.
 //! 5. `run-queue` (kernel/src/proc/sched.rs) and `current` (per hart). (irq: the tick)
 //! 6. `console-line` (kernel/src/console.rs): one output line at a time.
 //! 7. `dmesg` (kernel/src/console.rs): the boot-log ring buffer.

@@ -22,6 +22,7 @@ const _: () = assert!(usize::BITS == 64, "the Linux riscv64 ABI is LP64");
 
 pub mod errno;
 pub mod fs;
+pub mod futex;
 pub mod ipc;
 pub mod mm;
 pub mod nr;

@@ -118,15 +118,6 @@ impl FdTable {
         closed
     }
 
-    /// Empties the table (at exit); returns the files to drop.
-    pub fn take_all(&mut self) -> Vec<Arc<OpenFile>> {
-        core::mem::take(&mut self.slots)
-            .into_iter()
-            .flatten()
-            .map(|s| s.file)
-            .collect()
-    }
-
     /// Open descriptors, for /proc.
     pub fn count(&self) -> usize {
         self.slots.iter().filter(|s| s.is_some()).count()

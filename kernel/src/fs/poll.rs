@@ -49,7 +49,7 @@ fn scan(me: &Process, fds: &mut [PollFd]) -> usize {
         entry.revents = if entry.fd < 0 {
             0
         } else {
-            match me.files.lock().get(entry.fd as usize) {
+            match me.files().lock().get(entry.fd as usize) {
                 Err(_) => POLLNVAL,
                 // Errors and hang-ups are reported whether asked for or not.
                 Ok(file) => readiness(&file) & (entry.events | POLLERR | POLLHUP),

@@ -57,6 +57,9 @@ enum Node {
     PidStatus(Pid),
     PidMaps(Pid),
     PidSched(Pid),
+    /// `/proc/<pid>/task`: one directory per thread of the process (`/proc/<pid>/task/<tid>`,
+    /// with the same files as `/proc/<pid>`, for that thread).
+    TaskDir(Pid),
     /// `/proc/sys` and `/proc/sys/kernel`.
     SysDir,
     SysKernelDir,
@@ -95,6 +98,7 @@ impl ProcNode {
             Node::PidStatus(pid) => ((pid as u64) << 8) | 1,
             Node::PidMaps(pid) => ((pid as u64) << 8) | 2,
             Node::PidSched(pid) => ((pid as u64) << 8) | 3,
+            Node::TaskDir(pid) => ((pid as u64) << 8) | 4,
             Node::SysDir => 10,
             Node::SysKernelDir => 11,
             Node::SchedPolicy => 12,
@@ -217,7 +221,11 @@ fn mounts() -> String {
 
 fn maps(process: &Arc<proc::Process>) -> String {
     let mut text = String::new();
-    for region in &process.maps.lock().regions {
+    let Some(memory) = process.memory() else {
+        return text;
+    };
+    let space = memory.lock();
+    for region in space.vmas() {
         let p = region.perm;
         let _ = writeln!(
             text,
@@ -228,8 +236,8 @@ fn maps(process: &Arc<proc::Process>) -> String {
             if p.write { 'w' } else { '-' },
             if p.exec { 'x' } else { '-' },
             if region.shared { 's' } else { 'p' },
-            region.offset,
-            region.label
+            region.file.as_ref().map_or(0, |f| f.offset),
+            region.kind.label()
         );
     }
     text
@@ -282,6 +290,16 @@ fn sched_file(process: &Arc<proc::Process>) -> String {
 }
 
 fn status(process: &Arc<proc::Process>) -> Result<String, Errno> {
+    // What needs other locks first: the address space's is a sleep lock, and the leader's
+    // `proc` lock is not to be nested in this thread's.
+    let resident = process.memory().map_or(0, |m| m.resident_pages());
+    let descriptors = process.files().lock().count();
+    let threads = process.group.threads().len();
+    let (parent, pgid, sid) = {
+        let leader = process.leader();
+        let inner = leader.inner();
+        (inner.parent, inner.pgid, inner.sid)
+    };
     let inner = process.inner();
     let state = match inner.state {
         State::New => "N (new)",
@@ -298,11 +316,11 @@ fn status(process: &Arc<proc::Process>) -> Result<String, Errno> {
     let mut text = String::new();
     let _ = writeln!(text, "Name:\t{}", inner.name);
     let _ = writeln!(text, "State:\t{state}");
-    let _ = writeln!(text, "Tgid:\t{}", process.pid);
+    let _ = writeln!(text, "Tgid:\t{}", process.tgid);
     let _ = writeln!(text, "Pid:\t{}", process.pid);
-    let _ = writeln!(text, "PPid:\t{}", inner.parent);
-    let _ = writeln!(text, "NSpgid:\t{}", inner.pgid);
-    let _ = writeln!(text, "NSsid:\t{}", inner.sid);
+    let _ = writeln!(text, "PPid:\t{parent}");
+    let _ = writeln!(text, "NSpgid:\t{pgid}");
+    let _ = writeln!(text, "NSsid:\t{sid}");
     let _ = writeln!(
         text,
         "Uid:\t{}\t{}\t{}\t{}",
@@ -313,9 +331,9 @@ fn status(process: &Arc<proc::Process>) -> Result<String, Errno> {
         "Gid:\t{}\t{}\t{}\t{}",
         creds.gid, creds.egid, creds.egid, creds.egid
     );
-    let _ = writeln!(text, "FDSize:\t{}", process.files.lock().count());
-    let _ = writeln!(text, "VmRSS:\t{} kB", process.maps.lock().resident * 4);
-    let _ = writeln!(text, "Threads:\t1");
+    let _ = writeln!(text, "FDSize:\t{descriptors}");
+    let _ = writeln!(text, "VmRSS:\t{} kB", resident * 4);
+    let _ = writeln!(text, "Threads:\t{threads}");
     let _ = writeln!(
         text,
         "Hart:\t{}",
@@ -374,7 +392,7 @@ fn status(process: &Arc<proc::Process>) -> Result<String, Errno> {
 impl Inode for ProcNode {
     fn metadata(&self) -> Result<Metadata, Errno> {
         let (kind, perm, nlink) = match self.0 {
-            Node::Root | Node::PidDir(_) | Node::SysDir | Node::SysKernelDir => {
+            Node::Root | Node::PidDir(_) | Node::TaskDir(_) | Node::SysDir | Node::SysKernelDir => {
                 (FileType::Directory, 0o555, 2)
             }
             Node::SchedPolicy | Node::System(SystemFile::SchedTrace) => {
@@ -384,7 +402,11 @@ impl Inode for ProcNode {
             _ => (FileType::Regular, 0o444, 1),
         };
         let (uid, gid) = match self.0 {
-            Node::PidDir(pid) | Node::PidStatus(pid) | Node::PidMaps(pid) | Node::PidSched(pid) => {
+            Node::PidDir(pid)
+            | Node::PidStatus(pid)
+            | Node::PidMaps(pid)
+            | Node::PidSched(pid)
+            | Node::TaskDir(pid) => {
                 let creds = live(pid)?.inner().creds;
                 (creds.uid, creds.gid)
             }
@@ -485,7 +507,20 @@ impl Inode for ProcNode {
                 live(*pid)?;
                 Ok(node(Node::PidSched(*pid)))
             }
+            (Node::PidDir(pid), "task") => {
+                live(*pid)?;
+                Ok(node(Node::TaskDir(*pid)))
+            }
             (Node::PidDir(_), _) => Err(Errno::ENOENT),
+            (Node::TaskDir(pid), ".") => Ok(node(Node::TaskDir(*pid))),
+            (Node::TaskDir(pid), "..") => Ok(node(Node::PidDir(*pid))),
+            (Node::TaskDir(pid), _) => {
+                let tid: Pid = name.parse().map_err(|_| Errno::ENOENT)?;
+                if live(tid)?.tgid != live(*pid)?.tgid {
+                    return Err(Errno::ENOENT);
+                }
+                Ok(node(Node::PidDir(tid)))
+            }
             _ => Err(Errno::ENOTDIR),
         }
     }
@@ -504,7 +539,8 @@ impl Inode for ProcNode {
                 for (index, (name, _)) in SYSTEM_FILES.iter().enumerate() {
                     names.push((3 + index as u64, FileType::Regular, (*name).into()));
                 }
-                for process in proc::all() {
+                // One entry per process (thread group); threads are under `task`.
+                for process in proc::all().into_iter().filter(|p| p.is_leader()) {
                     names.push((
                         (process.pid as u64) << 8,
                         FileType::Directory,
@@ -519,6 +555,12 @@ impl Inode for ProcNode {
                         FileType::Regular,
                         (*name).into(),
                     ));
+                }
+                names.push((((pid as u64) << 8) | 4, FileType::Directory, "task".into()));
+            }
+            Node::TaskDir(pid) => {
+                for tid in live(pid)?.group.threads() {
+                    names.push(((tid as u64) << 8, FileType::Directory, tid.to_string()));
                 }
             }
             _ => return Err(Errno::ENOTDIR),
@@ -538,7 +580,7 @@ impl Inode for ProcNode {
 
     fn read_link(&self) -> Result<String, Errno> {
         match self.0 {
-            Node::SelfLink => Ok(sched::current().ok_or(Errno::ENOENT)?.pid.to_string()),
+            Node::SelfLink => Ok(sched::current().ok_or(Errno::ENOENT)?.tgid.to_string()),
             _ => Err(Errno::EINVAL),
         }
     }

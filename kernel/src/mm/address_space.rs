@@ -14,6 +14,11 @@
 //! - Demand paging: heap, stack and mmap pages are allocated on first touch (zero pages, or
 //!   read from the mapped file), by the fault handler when user code touches them or by
 //!   `copy_in`/`copy_out` when the kernel does.
+//! - Threads share one address space ([`super::shared::SharedSpace`]); when a hart changes
+//!   or removes a mapping that other harts may have cached in their TLBs (unmap, mprotect,
+//!   copy-on-write, DONTNEED, fork making pages read-only), it shoots those entries down
+//!   on every hart that has this space loaded ([`AddressSpace::shootdown`]) before the old
+//!   frame can be reused.
 //! - Shared file mappings are written back to the file on `msync`, `munmap` and exit.
 //!   Lantern has no unified page cache yet: `read`/`write` on the file do not see a mapping's
 //!   changes before that write-back.
@@ -23,10 +28,23 @@ use abi::errno::Errno;
 use alloc::collections::BTreeMap;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
+use core::sync::atomic::{AtomicUsize, Ordering};
 use hal::mem::Frame;
 use hal::paging::{PageSize, PageTable, PteFlags};
 use hal::trap::Access;
-use hal::{PAGE_SIZE, USER_TOP};
+use hal::{MAX_HARTS, PAGE_SIZE, USER_TOP};
+
+/// The address space each hart has loaded (its id; 0 = none, only the kernel's table).
+static LOADED: [AtomicUsize; MAX_HARTS] = [const { AtomicUsize::new(0) }; MAX_HARTS];
+/// Ids for new address spaces.
+static NEXT_ID: AtomicUsize = AtomicUsize::new(1);
+
+/// Called when a thread leaves this hart: the hart goes back to the kernel's table, so it
+/// caches no user translations for anyone to shoot down.
+pub fn unload_hart() {
+    LOADED[hal::cpu::hart_id()].store(0, Ordering::SeqCst);
+    hal::paging::activate_kernel_space();
+}
 
 /// What a region may be used for.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
@@ -88,6 +106,21 @@ pub enum VmaKind {
     File,
     /// The signal trampoline: the code signal handlers return into.
     Trampoline,
+}
+
+impl VmaKind {
+    /// How `/proc/<pid>/maps` names a region of this kind.
+    pub fn label(self) -> &'static str {
+        match self {
+            VmaKind::Program => "[program]",
+            VmaKind::Heap => "[heap]",
+            VmaKind::Stack => "[stack]",
+            VmaKind::Guard => "[guard]",
+            VmaKind::Anonymous => "",
+            VmaKind::File => "[file]",
+            VmaKind::Trampoline => "[sigpage]",
+        }
+    }
 }
 
 /// The file behind a file mapping: `start` maps `offset` of `inode`.
@@ -152,8 +185,11 @@ pub struct AddressSpace {
     table: PageTable,
     vmas: Vec<Vma>,
     pages: BTreeMap<usize, Page>,
-    /// Bumped whenever the list of regions changes (so `/proc` can republish it).
-    layout_generation: u64,
+    /// Unique among live address spaces (which harts have it loaded: `LOADED`).
+    id: usize,
+    /// Where the heap starts (the page after the program image) and the current break.
+    pub heap_start: usize,
+    pub brk: usize,
 }
 
 /// Makes the page table map `page` to `pa` with `flags` — or not at all when `flags` allow
@@ -183,7 +219,9 @@ impl AddressSpace {
             table,
             vmas: Vec::new(),
             pages: BTreeMap::new(),
-            layout_generation: 0,
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            heap_start: 0,
+            brk: 0,
         })
     }
 
@@ -207,17 +245,14 @@ impl AddressSpace {
         self.pages.len()
     }
 
-    /// Changes whenever the list of regions changes.
-    pub fn layout_generation(&self) -> u64 {
-        self.layout_generation
-    }
-
     /// A copy of this space for a child process (fork): the same regions and the same
     /// frames. Private writable pages become copy-on-write in both spaces; pages of shared
     /// mappings stay shared and writable.
     pub fn duplicate(&mut self) -> Result<AddressSpace, Errno> {
         let mut copy = AddressSpace::new()?;
         copy.vmas = self.vmas.clone();
+        copy.heap_start = self.heap_start;
+        copy.brk = self.brk;
         let mut made_read_only = false;
         for (&page, entry) in self.pages.iter_mut() {
             let vma = &self.vmas[self.vmas.partition_point(|v| v.end <= page)];
@@ -242,7 +277,7 @@ impl AddressSpace {
             }
         }
         if made_read_only {
-            hal::cpu::flush_tlb_asid(0);
+            self.shootdown(None);
         }
         Ok(copy)
     }
@@ -258,7 +293,6 @@ impl AddressSpace {
         }
         let at = self.vmas.partition_point(|v| v.start < vma.start);
         self.vmas.insert(at, vma);
-        self.layout_generation += 1;
         Ok(())
     }
 
@@ -345,6 +379,12 @@ impl AddressSpace {
         }
         match self.pages.get(&page) {
             Some(entry) if access == Access::Write && !entry.writable => self.break_cow(page, &vma),
+            Some(entry) if access != Access::Write || entry.writable => {
+                // Present and allowed: this hart's TLB held a stale entry (another thread
+                // changed the mapping on another hart). Drop it and retry the access.
+                hal::cpu::flush_tlb_page(page, 0);
+                Ok(())
+            }
             Some(_) => Err(Errno::EFAULT),
             None if vma.demand_paged() => self.page_in(page, &vma),
             None => Err(Errno::EFAULT),
@@ -368,13 +408,46 @@ impl AddressSpace {
         self.table
             .map(page, pa, PageSize::Size4K, vma.perm.pte_flags())
             .map_err(|_| Errno::ENOMEM)?;
-        hal::cpu::flush_tlb_page(page, 0);
+        self.shootdown(Some(page));
         Ok(())
     }
 
-    /// Makes this the address space of the running hart.
-    pub fn activate(&self) {
-        self.table.activate(0);
+    /// What a hart loads to run in this space (see [`super::shared::SharedSpace`]).
+    pub fn root(&self) -> hal::paging::TableRoot {
+        self.table.root(0)
+    }
+
+    /// Unique among live address spaces.
+    pub fn id(&self) -> usize {
+        self.id
+    }
+
+    /// Drops stale translations of `page` (or of every page, `None`) from every TLB that may
+    /// hold them: this hart's, and — by inter-processor interrupt — those of the other
+    /// harts that have this space loaded now (threads running there). Called after the page
+    /// table changed and before any frame it no longer maps is reused.
+    fn shootdown(&self, page: Option<usize>) {
+        match page {
+            Some(page) => hal::cpu::flush_tlb_page(page, 0),
+            None => hal::cpu::flush_tlb_asid(0),
+        }
+        // The page-table writes above come before the look at who has the space loaded; a
+        // hart that loads it after this look flushes its TLB as it loads (`activate`).
+        core::sync::atomic::fence(Ordering::SeqCst);
+        let me = hal::cpu::hart_id();
+        let mut harts = 0u64;
+        for (hart, loaded) in LOADED.iter().enumerate() {
+            if hart != me && loaded.load(Ordering::SeqCst) == self.id {
+                harts |= 1 << hart;
+            }
+        }
+        if harts != 0 {
+            SHOOTDOWNS.fetch_add(1, Ordering::Relaxed);
+            match page {
+                Some(page) => hal::sbi::remote_sfence_vma(harts, page, PAGE_SIZE),
+                None => hal::sbi::remote_sfence_vma(harts, 0, usize::MAX),
+            }
+        }
     }
 
     /// Moves the end of the heap region that starts at `start` to `new_end` (page aligned
@@ -400,7 +473,6 @@ impl AddressSpace {
                     self.unmap_range(new_end.max(start), old_end);
                 } else {
                     self.vmas[index].end = new_end;
-                    self.layout_generation += 1;
                 }
                 Ok(())
             }
@@ -415,7 +487,6 @@ impl AddressSpace {
             let tail = self.vmas[index].tail_from(addr);
             self.vmas[index].end = addr;
             self.vmas.insert(index + 1, tail);
-            self.layout_generation += 1;
         }
     }
 
@@ -449,14 +520,13 @@ impl AddressSpace {
         self.split_at(start);
         self.split_at(end);
         self.vmas.retain(|v| !(start <= v.start && v.end <= end));
-        self.layout_generation += 1;
         let pages: Vec<usize> = self.pages.range(start..end).map(|(&p, _)| p).collect();
         for page in &pages {
             self.pages.remove(page);
             let _ = self.table.unmap(*page);
         }
         if !pages.is_empty() {
-            hal::cpu::flush_tlb_asid(0);
+            self.shootdown(None);
         }
     }
 
@@ -480,7 +550,6 @@ impl AddressSpace {
         {
             vma.perm = perm;
         }
-        self.layout_generation += 1;
         let shared_ranges: Vec<(usize, usize)> = self
             .vmas
             .iter()
@@ -498,7 +567,7 @@ impl AddressSpace {
             .pte_flags();
             set_pte(&mut self.table, page, entry.frame.pa(), flags)?;
         }
-        hal::cpu::flush_tlb_asid(0);
+        self.shootdown(None);
         Ok(())
     }
 
@@ -518,7 +587,7 @@ impl AddressSpace {
             self.pages.remove(page);
             let _ = self.table.unmap(*page);
         }
-        hal::cpu::flush_tlb_asid(0);
+        self.shootdown(None);
         Ok(())
     }
 
@@ -556,6 +625,35 @@ impl AddressSpace {
             page += PAGE_SIZE;
         }
         Ok(())
+    }
+
+    /// The 32-bit word at `addr` (4-aligned) if its page is in memory and readable, without
+    /// faulting anything in (the futex code reads it under its own lock), and the word's
+    /// physical address if the region is shared between address spaces.
+    pub fn resident_word(&self, addr: usize) -> Option<(u32, Option<usize>)> {
+        let vma = self.find_vma(addr)?;
+        if !vma.perm.read {
+            return None;
+        }
+        let frame = &self.pages.get(&page_of(addr))?.frame;
+        let mut bytes = [0u8; 4];
+        frame.read_bytes(addr % PAGE_SIZE, &mut bytes);
+        let shared = vma.shared.then(|| frame.pa() + addr % PAGE_SIZE);
+        Some((u32::from_le_bytes(bytes), shared))
+    }
+
+    /// Whether `addr` lies in a region shared between address spaces, and if so the
+    /// physical address of that byte when its page is in memory.
+    pub fn shared_address(&self, addr: usize) -> Option<Option<usize>> {
+        let vma = self.find_vma(addr)?;
+        if !vma.shared {
+            return None;
+        }
+        Some(
+            self.pages
+                .get(&page_of(addr))
+                .map(|p| p.frame.pa() + addr % PAGE_SIZE),
+        )
     }
 
     /// Copies user memory at `addr` into `buf`. `EFAULT` (and nothing copied) if any byte is
@@ -600,4 +698,14 @@ impl Drop for AddressSpace {
         // the root frame is not freed while in use.
         hal::paging::activate_kernel_space();
     }
+}
+
+/// TLB shootdowns sent to other harts since boot (for `/proc/vmstat`).
+pub static SHOOTDOWNS: AtomicUsize = AtomicUsize::new(0);
+
+/// Loads the space `id` with table `root` on this hart (recorded first, so a shootdown
+/// that misses the record happened before the load, whose flush covers it).
+pub fn activate(id: usize, root: hal::paging::TableRoot) {
+    LOADED[hal::cpu::hart_id()].store(id, Ordering::SeqCst);
+    root.activate();
 }

@@ -2,6 +2,7 @@
 //! address spaces, and validated access to user memory.
 
 pub mod address_space;
+pub mod shared;
 pub mod user;
 
 use crate::devicetree::BootInfo;
@@ -9,6 +10,7 @@ use hal::paging::{KernelSpace, PteFlags};
 use hal::virt_to_phys;
 
 pub use address_space::{AddressSpace, Perm, Vma, VmaKind};
+pub use shared::SharedSpace;
 
 /// Builds the kernel page table: the image with per-section permissions (text R+X, rodata
 /// R, data R+W), all RAM read-write, and every device window; then switches to it, which

@@ -13,6 +13,25 @@ use alloc::vec;
 use alloc::vec::Vec;
 use core::marker::PhantomData;
 
+/// Memory the kernel can copy user data in and out of: an address space the caller holds
+/// locked, or a shared one that each copy locks for itself.
+pub trait UserMemory {
+    /// Copies user memory at `addr` into `buf`, or `EFAULT` with nothing copied.
+    fn copy_in(&mut self, addr: usize, buf: &mut [u8]) -> Result<(), Errno>;
+    /// Copies `data` to user memory at `addr`, or `EFAULT` with nothing written.
+    fn copy_out(&mut self, addr: usize, data: &[u8]) -> Result<(), Errno>;
+}
+
+impl UserMemory for AddressSpace {
+    fn copy_in(&mut self, addr: usize, buf: &mut [u8]) -> Result<(), Errno> {
+        AddressSpace::copy_in(self, addr, buf)
+    }
+
+    fn copy_out(&mut self, addr: usize, data: &[u8]) -> Result<(), Errno> {
+        AddressSpace::copy_out(self, addr, data)
+    }
+}
+
 /// A user address that claims to hold a `T` (in its Linux byte layout).
 #[derive(Clone, Copy, Debug)]
 pub struct UserPtr<T> {
@@ -29,14 +48,14 @@ impl<T: WireFormat> UserPtr<T> {
     }
 
     /// Reads the value, or `EFAULT`.
-    pub fn read(&self, space: &mut AddressSpace) -> Result<T, Errno> {
+    pub fn read(&self, space: &mut impl UserMemory) -> Result<T, Errno> {
         let mut bytes = vec![0; T::SIZE];
         space.copy_in(self.addr, &mut bytes)?;
         Ok(T::read_le(&bytes))
     }
 
     /// Writes the value, or `EFAULT`.
-    pub fn write(&self, space: &mut AddressSpace, value: &T) -> Result<(), Errno> {
+    pub fn write(&self, space: &mut impl UserMemory, value: &T) -> Result<(), Errno> {
         let mut bytes = vec![0; T::SIZE];
         value.write_le(&mut bytes);
         space.copy_out(self.addr, &bytes)
@@ -46,7 +65,7 @@ impl<T: WireFormat> UserPtr<T> {
 /// Reads a NUL-terminated string of at most `max` bytes at `addr` (`ENAMETOOLONG` beyond,
 /// or `E2BIG` when `too_long` says so for argument strings).
 pub fn read_c_string(
-    space: &mut AddressSpace,
+    space: &mut impl UserMemory,
     addr: usize,
     max: usize,
     too_long: Errno,
@@ -75,7 +94,7 @@ pub fn read_c_string(
 
 /// Reads a NULL-terminated array of user pointers (argv, envp) of at most `max` entries.
 pub fn read_pointer_array(
-    space: &mut AddressSpace,
+    space: &mut impl UserMemory,
     addr: usize,
     max: usize,
 ) -> Result<Vec<usize>, Errno> {

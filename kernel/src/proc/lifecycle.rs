@@ -1,20 +1,24 @@
-//! The life of a process (concepts P3, P5): the first process, fork, exec, exit, wait,
-//! kill, sleep.
+//! The life of a process (concepts P3, P5, T1): the first process, fork and thread
+//! creation (`clone`), exec, exit, wait, sleep.
 //!
-//! Each process's kernel thread starts in [`thread_main`], takes its [`UserState`] and runs
-//! it ([`super::user::run`]) until the program exits or is killed; then [`exit`] makes it a
-//! zombie, hands its children to init and wakes its parent, which reaps it in [`wait`].
+//! Each task's kernel thread starts in [`thread_main`], takes its [`UserState`] and runs it
+//! ([`super::user::run`]) until the thread exits or is killed; then [`exit`] ends the
+//! thread. When the last thread of a process ends, the process ends: its leader becomes a
+//! zombie, its children go to init and its parent is woken, to reap it in [`wait`].
 
 use super::wait_queue::WaitQueue;
 use super::{
-    Credentials, INIT_PID, Pid, Process, Setup, State, UserState, lookup, sched, signal, user,
+    Credentials, FsContext, INIT_PID, Pid, Process, Setup, State, UserState, lookup, sched, signal,
+    user,
 };
 use crate::fs::fdtable::FdTable;
 use crate::fs::file::{Object, OpenFile};
 use crate::fs::{self, FileType, Inode};
+use crate::mm::SharedSpace;
 use crate::{console, exec, time};
 use abi::errno::Errno;
 use abi::fs::O_RDWR;
+use abi::process::{CLONE_FILES, CLONE_FS, CLONE_PARENT, CLONE_SIGHAND, CLONE_THREAD, CLONE_VM};
 use abi::signal::{CLD_DUMPED, CLD_EXITED, CLD_KILLED};
 use abi::wait::{self as wait_abi, WCONTINUED, WNOHANG, WNOWAIT, WUNTRACED};
 use alloc::string::String;
@@ -84,9 +88,9 @@ pub fn spawn_init(path: &str, test_mode: bool) -> Result<(), Errno> {
         creds: Credentials::default(),
         affinity: u64::MAX,
         user,
-        files,
-        cwd: root,
-        umask: 0o022,
+        files: Arc::new(hal::sync::SpinLock::new("fd-table", files)),
+        fs: FsContext::new(root, 0o022),
+        group: None,
         pgid: 0,
         sid: 0,
         handlers: signal::new_handlers(),
@@ -110,44 +114,70 @@ pub fn thread_main() -> ! {
     exit(me, status)
 }
 
-/// `fork`: a child with a copy of the caller's memory (shared copy-on-write) and registers,
-/// returning 0 in the child. `setup` adjusts the child's user half before it can run (clone's flags) and
-/// returns its `clear_child_tid` address. `EAGAIN` when the process table is full, `ENOMEM`
-/// without memory.
-pub fn fork(
+/// `clone`'s core: a new task that starts as a copy of the caller's registers, returning 0
+/// in the child. `flags` say what it shares with the caller instead of copying: memory
+/// (`CLONE_VM`; otherwise a copy-on-write duplicate, i.e. `fork`), descriptors
+/// (`CLONE_FILES`), working directory and umask (`CLONE_FS`), signal handlers
+/// (`CLONE_SIGHAND`), and the process itself (`CLONE_THREAD`: a thread of the caller's
+/// process rather than a child process). `setup` adjusts the child's user half before it
+/// can run and returns its `clear_child_tid` address. `EAGAIN` when the task table is full
+/// (or the process is exiting), `ENOMEM` without memory.
+pub fn clone(
     me: &Arc<Process>,
     user: &mut UserState,
+    flags: u64,
     setup: impl FnOnce(&mut UserState, Pid) -> Result<usize, Errno>,
 ) -> Result<Pid, Errno> {
-    let space = user.space.duplicate()?;
+    let space = if flags & CLONE_VM != 0 {
+        user.space.clone()
+    } else {
+        SharedSpace::new(user.space.lock().duplicate()?)
+    };
     let mut ctx = user.ctx.duplicate();
     ctx.regs[hal::trap::reg::A0] = 0;
-    let (name, creds, sched_params, pgid, sid) = {
+    let leader = me.leader();
+    let (name, creds, sched_params) = {
         let inner = me.inner();
-        (
-            inner.name.clone(),
-            inner.creds,
-            inner.sched_params,
-            inner.pgid,
-            inner.sid,
-        )
+        (inner.name.clone(), inner.creds, inner.sched_params)
     };
-    let handlers = Arc::new(hal::sync::SpinLock::new("sighand", *me.handlers.lock()));
+    let (pgid, sid, grandparent) = {
+        let inner = leader.inner();
+        (inner.pgid, inner.sid, inner.parent)
+    };
+    let thread = flags & CLONE_THREAD != 0;
+    let handlers = if flags & CLONE_SIGHAND != 0 {
+        me.handlers.clone()
+    } else {
+        Arc::new(hal::sync::SpinLock::new("sighand", *me.handlers.lock()))
+    };
+    let files = if flags & CLONE_FILES != 0 {
+        me.files()
+    } else {
+        Arc::new(hal::sync::SpinLock::new(
+            "fd-table",
+            me.files().lock().clone(),
+        ))
+    };
+    let fs = if flags & CLONE_FS != 0 {
+        me.fs.clone()
+    } else {
+        me.fs.duplicate()
+    };
+    let parent = if thread || flags & CLONE_PARENT != 0 {
+        grandparent
+    } else {
+        me.tgid
+    };
     let child = super::create(Setup {
         sched_params,
         name,
-        parent: me.pid,
+        parent,
         creds,
         affinity: me.affinity.load(Ordering::Relaxed),
-        user: UserState {
-            space,
-            ctx,
-            heap_start: user.heap_start,
-            brk: user.brk,
-        },
-        files: me.files.lock().clone(),
-        cwd: me.cwd.lock().clone(),
-        umask: me.umask.load(Ordering::Relaxed),
+        user: UserState { space, ctx },
+        files,
+        fs,
+        group: thread.then(|| me.group.clone()),
         pgid,
         sid,
         handlers,
@@ -155,7 +185,7 @@ pub fn fork(
     })?;
     let clear_child_tid = {
         let mut start = child.start.lock();
-        let child_user = start.as_mut().expect("a new process has its user state");
+        let child_user = start.as_mut().expect("a new task has its user state");
         setup(child_user, child.pid)
     };
     match clear_child_tid {
@@ -172,15 +202,22 @@ pub fn fork(
 
 /// Undoes `create` for a child that never ran.
 fn discard_new(child: &Arc<Process>) {
-    let parent = child.inner().parent;
-    if let Some(parent) = lookup(parent) {
-        parent.inner().children.retain(|&c| c != child.pid);
+    if child.is_leader() {
+        let parent = child.inner().parent;
+        if let Some(parent) = lookup(parent) {
+            parent.inner().children.retain(|&c| c != child.pid);
+        }
+    } else {
+        child.group.leave(child.pid);
     }
     super::remove(child.pid);
 }
 
 /// `execve`: replaces the caller's program; on error the caller continues unchanged.
-/// Descriptors marked close-on-exec are closed.
+/// Descriptors marked close-on-exec are closed. In a multithreaded process the other threads
+/// are ended first (once the new program is known to load) and the process keeps only the
+/// caller; Lantern requires that to be the leader (Linux would hand the caller the leader's
+/// pid): `EINVAL` from another thread.
 pub fn exec(
     me: &Arc<Process>,
     user: &mut UserState,
@@ -188,35 +225,149 @@ pub fn exec(
     argv: &[&[u8]],
     envp: &[&[u8]],
 ) -> Result<(), Errno> {
-    let cwd = me.cwd.lock().clone();
+    if !me.is_leader() {
+        return Err(Errno::EINVAL);
+    }
+    let cwd = me.fs.cwd.lock().clone();
     let creds = me.inner().creds;
     let file = read_program(&cwd, path, creds)?;
-    *user = exec::load(path, &file, argv, envp)?;
+    let loaded = exec::load(path, &file, argv, envp)?;
+    end_other_threads(me)?;
+    *user = loaded;
+    me.set_memory(user.space.clone());
     {
         let mut inner = me.inner();
         inner.name = base_name(path);
         inner.did_exec = true;
     }
     signal::reset_for_exec(me);
-    let closed = me.files.lock().close_on_exec();
+    // The descriptor table stops being shared with other processes (Linux's
+    // unshare_files): close-on-exec must not close another process's descriptors.
+    let files = me.files();
+    let private = Arc::new(hal::sync::SpinLock::new("fd-table", files.lock().clone()));
+    drop(files);
+    let closed = private.lock().close_on_exec();
     drop(closed);
+    *me.files.lock() = Some(private);
     Ok(())
 }
 
-/// Ends the calling process with wait status `status`: it becomes a zombie, its children go
-/// to init, its parent is woken. Never returns. Takes the caller's reference: this thread's
-/// stack is never unwound, so a reference left on it would keep the process alive forever.
+/// Ends every thread of the caller's process but the caller and waits until they are gone.
+/// `EINTR` (`EAGAIN` when the process is already dying) leaves the caller to die too.
+fn end_other_threads(me: &Arc<Process>) -> Result<(), Errno> {
+    let group = &me.group;
+    if group.threads().len() == 1 {
+        return Ok(());
+    }
+    let status = group.begin_exit(0, Some(me.pid));
+    if group.must_exit(me.pid) {
+        // Someone else started the group's exit first.
+        let _ = status;
+        return Err(Errno::EAGAIN);
+    }
+    for tid in group.threads() {
+        if tid != me.pid
+            && let Some(thread) = lookup(tid)
+        {
+            signal::kick(&thread);
+        }
+    }
+    group
+        .thread_exit
+        .wait_uninterruptible(me, || group.threads().len() == 1);
+    group.end_exec();
+    Ok(())
+}
+
+/// Ends the calling thread with wait status `status` (`exit`; a fatal signal or
+/// `exit_group` has already marked the whole group dying): the address `clear_child_tid`
+/// names is zeroed and its futex woken; the thread's share of memory, descriptors and
+/// handlers is dropped. The last thread ends the process ([`exit_process`]). Never returns.
+/// Takes the caller's reference: this thread's stack is never unwound, so a reference left
+/// on it would keep the task alive forever.
 pub fn exit(me: Arc<Process>, status: i32) -> ! {
-    if me.pid == INIT_PID {
+    clear_child_tid(&me);
+    let files = me.files.lock().take();
+    drop(files);
+    let space = me.mm.lock().take();
+    drop(space);
+    // Leaving the group and (unless last) becoming a zombie happen under `proc`, so the
+    // last thread, ending the process on the leader's behalf, sees the leader's final state.
+    let last = {
+        let mut inner = me.inner();
+        let last = me.group.leave(me.pid);
+        if !last {
+            // Other threads live on. A non-leader leaves no trace; the leader stays as a
+            // zombie (with its own status) until the last thread ends the process.
+            inner.exit_status = status;
+            let now = time::monotonic_ns();
+            inner.acct.cpu_ns += now.saturating_sub(inner.acct.running_since_ns);
+            inner.acct.finish_ns = Some(now);
+            inner.release_on_switch = !me.is_leader();
+            me.set_state(&mut inner, State::Zombie);
+        }
+        last
+    };
+    me.group.thread_exit.wake_all();
+    if !last {
+        if !me.is_leader() {
+            super::remove(me.pid);
+        }
+        drop(me);
+        hal::context::yield_now();
+        unreachable!("an exited thread never runs again");
+    }
+    let leader = me.leader();
+    let status = if me.group.dying() {
+        me.group.exit_status()
+    } else if me.is_leader() {
+        status
+    } else {
+        leader.inner().exit_status
+    };
+    if !me.is_leader() {
+        // The last thread is not the leader: it leaves like any thread, and ends the
+        // process on the (zombie) leader's behalf.
+        let mut inner = me.inner();
+        let now = time::monotonic_ns();
+        inner.acct.cpu_ns += now.saturating_sub(inner.acct.running_since_ns);
+        inner.acct.finish_ns = Some(now);
+        inner.release_on_switch = true;
+        me.set_state(&mut inner, State::Zombie);
+        drop(inner);
+        super::remove(me.pid);
+    }
+    exit_process(&leader, status);
+    drop(leader);
+    drop(me);
+    hal::context::yield_now();
+    unreachable!("a zombie never runs again");
+}
+
+/// CLONE_CHILD_CLEARTID / set_tid_address at thread exit: zero the word and wake one
+/// futex waiter on it (a thread joining this one). Errors are ignored, as in Linux.
+fn clear_child_tid(me: &Arc<Process>) {
+    let address = core::mem::take(&mut me.inner().clear_child_tid);
+    if address == 0 {
+        return;
+    }
+    if let Some(space) = me.memory()
+        && space.copy_out(address, &0u32.to_le_bytes()).is_ok()
+    {
+        let _ = super::futex::wake(&space, address, 1, u32::MAX, false);
+    }
+}
+
+/// The end of a process (its last thread is gone): its leader becomes a zombie with wait
+/// status `status`, its children go to init, its parent is told (or, if the parent
+/// discards its children's statuses, the process is forgotten at once).
+fn exit_process(leader: &Arc<Process>, status: i32) {
+    if leader.pid == INIT_PID {
         init_exited(status);
     }
-    let files = me.files.lock().take_all();
-    drop(files);
-    let files = me.files.lock().take_all();
-    drop(files);
-    signal::exit_cleanup(me.pid);
-    console::process_exited(me.pid);
-    let children = core::mem::take(&mut me.inner().children);
+    signal::exit_cleanup(leader.pid);
+    console::process_exited(leader.pid);
+    let children = core::mem::take(&mut leader.inner().children);
     let init = lookup(INIT_PID).expect("init exists while other processes do");
     let mut orphaned_zombie = false;
     for pid in children {
@@ -230,18 +381,21 @@ pub fn exit(me: Arc<Process>, status: i32) -> ! {
     // A parent that ignores SIGCHLD (or set SA_NOCLDWAIT) will never wait for this status:
     // the zombie is released at once (Linux's rule). Decided with the state change, so the
     // parent's wait4 never sees a reapable zombie.
-    let parent_now = me.inner().parent;
+    let parent_now = leader.inner().parent;
     let discarding_parent = lookup(parent_now)
         .filter(|p| parent_now != INIT_PID && signal::parent_discards_children(p));
     let parent = {
-        let mut inner = me.inner();
+        let mut inner = leader.inner();
         inner.exit_status = status;
-        // Charge the final stint now, so a parent that reaps at once sees all of it.
-        let now = time::monotonic_ns();
-        inner.acct.cpu_ns += now.saturating_sub(inner.acct.running_since_ns);
-        inner.acct.finish_ns = Some(now);
+        if inner.state != State::Zombie {
+            // Charge the final stint now, so a parent that reaps at once sees all of it.
+            let now = time::monotonic_ns();
+            inner.acct.cpu_ns += now.saturating_sub(inner.acct.running_since_ns);
+            inner.acct.finish_ns = Some(now);
+        }
         inner.release_on_switch = discarding_parent.is_some();
-        me.set_state(&mut inner, State::Zombie);
+        inner.exited = true;
+        leader.set_state(&mut inner, State::Zombie);
         inner.parent
     };
     if orphaned_zombie {
@@ -255,21 +409,17 @@ pub fn exit(me: Arc<Process>, status: i32) -> ! {
     };
     match discarding_parent {
         Some(parent_process) => {
-            // Out of the table first (this hart's scheduler still holds it until the switch
-            // below is done; it leaves the scheduling policy once off the hart), then out of
-            // the parent's children: a parent looking in between finds no such child. Its
-            // wait4 ends with ECHILD once no children are left.
-            super::remove(me.pid);
-            parent_process.inner().children.retain(|&c| c != me.pid);
+            // Out of the table first (a hart's scheduler still holds it until it is off
+            // the hart; it leaves the scheduling policy then), then out of the parent's
+            // children: a parent looking in between finds no such child. Its wait4 ends
+            // with ECHILD once no children are left.
+            super::remove(leader.pid);
+            sched::forget(leader.pid);
+            parent_process.inner().children.retain(|&c| c != leader.pid);
             parent_process.child_exit.wake_all();
         }
-        None => signal::notify_parent(parent, me.pid, code, child_status),
+        None => signal::notify_parent(parent, leader.pid, code, child_status),
     }
-    // The table (until the parent reaps) and this hart's scheduler (until the switch below
-    // completes) still hold the process, so its stack outlives the switch.
-    drop(me);
-    hal::context::yield_now();
-    unreachable!("a zombie never runs again");
 }
 
 fn init_exited(status: i32) -> ! {
@@ -316,8 +466,8 @@ fn find_child(me: &Process, pid_arg: isize, options: i32) -> Found {
         any = true;
         let mut inner = child.inner();
         // A zombie being released (its parent ignores SIGCHLD) is not reapable: wait for
-        // it to leave.
-        if inner.state == State::Zombie && !inner.release_on_switch {
+        // it to leave. Nor is a leader whose other threads still run.
+        if inner.state == State::Zombie && inner.exited && !inner.release_on_switch {
             return Found::Zombie(pid);
         }
         if options & WUNTRACED != 0
@@ -350,9 +500,11 @@ pub struct Reaped {
 /// `wait4`'s core: waits for a child selected by `pid_arg` to end and reaps it.
 /// `Ok(None)` with `WNOHANG` when none has ended yet; `ECHILD` with no such child.
 pub fn wait(me: &Arc<Process>, pid_arg: isize, options: i32) -> Result<Option<Reaped>, Errno> {
+    // Any thread may wait for the process's children; they are the leader's.
+    let leader = me.leader();
     let mut found = Found::Running;
-    me.child_exit.wait_until(me, 0, || {
-        found = find_child(me, pid_arg, options);
+    leader.child_exit.wait_until(me, 0, || {
+        found = find_child(&leader, pid_arg, options);
         !matches!(found, Found::Running) || options & WNOHANG != 0
     })?;
     let pid = match found {
@@ -379,7 +531,7 @@ pub fn wait(me: &Arc<Process>, pid_arg: isize, options: i32) -> Result<Option<Re
         )
     };
     {
-        let mut inner = me.inner();
+        let mut inner = leader.inner();
         inner.children.retain(|&c| c != pid);
         inner.acct.children_cpu_ns += cpu;
         inner.acct.children_user_ns += user;

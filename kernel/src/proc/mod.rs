@@ -1,15 +1,25 @@
-//! Processes (concepts P1, P2, P5): the process control block, the process table and every
-//! state transition.
+//! Processes and threads (concepts P1, P2, P5, T1): the control block, the process table and
+//! every state transition.
+//!
+//! Like Linux, Lantern schedules *tasks*: a [`Process`] is one thread of control, and a
+//! process in the textbook sense is a thread group — the tasks that share a [`ThreadGroup`]
+//! (made by `clone(CLONE_THREAD)`). The first task is the group leader; its pid is the
+//! group's id (`tgid`, what `getpid` returns), the others' pids are their thread ids. Family,
+//! process group, session and the exit status a parent collects belong to the leader (see
+//! [`Process::leader`]); a non-leader leaves no zombie.
 //!
 //! A [`Process`] is shared (`Arc`) between the table, its parent's bookkeeping, run queues
 //! and wait queues. Its parts and their protection:
-//! - `pid`, `thread` (kernel stack + saved kernel registers): immutable / the switch protocol
-//!   in `hal::context`.
+//! - `pid`, `tgid`, `thread` (kernel stack + saved kernel registers): immutable / the
+//!   switch protocol in `hal::context`.
 //! - `inner` (`proc` lock): state, family, credentials, accounting, name.
-//! - `pending`: signals sent and not yet acted on (atomic bits).
-//! - The user half — address space and user registers ([`UserState`]) — belongs to the
-//!   process's own kernel thread: it lives on that thread's stack (see [`lifecycle`]), so no
-//!   other hart can touch it and it needs no lock.
+//! - `pending`: signals sent to this thread and not yet acted on (atomic bits); signals
+//!   sent to the whole process wait in the group's `pending`.
+//! - Shared between threads as `clone`'s flags say: the address space
+//!   ([`crate::mm::SharedSpace`], CLONE_VM), the descriptor table (CLONE_FILES), the working
+//!   directory and umask ([`FsContext`], CLONE_FS), the signal handlers (CLONE_SIGHAND).
+//! - The user registers ([`UserState`]) belong to the thread's own kernel thread: they live
+//!   on its stack (see [`lifecycle`]), so no other hart touches them.
 //!
 //! States (P2): `New -> Ready <-> Running -> Blocked -> Ready ...`, `Running -> Zombie`, and
 //! the zombie is reaped by its parent (or by init if orphaned). Every transition goes
@@ -17,6 +27,7 @@
 //!
 //! Lock order (see lock_order.rs): wait-queue -> `process-table` -> `proc` -> `run-queue`.
 
+pub mod futex;
 pub mod lifecycle;
 pub mod sched;
 pub mod signal;
@@ -26,13 +37,13 @@ pub mod wait_queue;
 
 use crate::fs::Inode;
 use crate::fs::fdtable::FdTable;
-use crate::mm::AddressSpace;
+use crate::mm::SharedSpace;
 use crate::time;
 use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
-use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicU64, Ordering};
 use hal::context::Thread;
 use hal::sync::SpinLock;
 use hal::trap::UserContext;
@@ -138,7 +149,8 @@ pub struct Inner {
     /// Set by a yielding process: how to requeue it once it is off its hart.
     pub requeue: Option<sched::ReadyReason>,
     pub acct: Accounting,
-    /// Address given to set_tid_address (cleared and futex-woken at thread exit later).
+    /// Address given to set_tid_address or CLONE_CHILD_CLEARTID: zeroed and futex-woken
+    /// when the thread exits (how a joiner learns it is done).
     pub clear_child_tid: usize,
     /// Where in the kernel the process last went to sleep (like Linux's wchan).
     pub waiting_at: Option<&'static core::panic::Location<'static>>,
@@ -149,83 +161,151 @@ pub struct Inner {
     pub sid: Pid,
     /// Whether it has called execve since fork (setpgid on it then fails with EACCES).
     pub did_exec: bool,
-    /// Stopped by a signal, until SIGCONT.
-    pub stopped: bool,
     /// A stop (with its signal) not yet reported to the parent's wait4(WUNTRACED).
     pub stop_report: Option<u32>,
     /// A continue not yet reported to the parent's wait4(WCONTINUED).
     pub continued_report: bool,
+    /// The whole process has exited (its last thread too): `exit_status` is final and a
+    /// zombie leader may be reaped.
+    pub exited: bool,
     /// An exited process nobody will reap (its parent ignores SIGCHLD): the scheduler
     /// forgets it once it is off its hart.
     pub release_on_switch: bool,
 }
 
-/// The user half of a process: what the CPU runs in user mode.
+/// The user half of a thread: its registers, and the address space it runs in (shared
+/// with the other threads of its process).
 pub struct UserState {
-    pub space: AddressSpace,
+    pub space: Arc<SharedSpace>,
     pub ctx: UserContext,
-    /// Where the heap starts (the page after the program image) and the current break.
-    pub heap_start: usize,
-    pub brk: usize,
 }
 
-/// One region as `/proc/<pid>/maps` shows it.
-#[derive(Clone, Debug)]
-pub struct MapEntry {
-    pub start: usize,
-    pub end: usize,
-    pub perm: crate::mm::Perm,
-    pub shared: bool,
-    pub offset: u64,
-    pub label: &'static str,
+/// The working directory and file mode creation mask (shared by `CLONE_FS` threads).
+pub struct FsContext {
+    pub cwd: SpinLock<Arc<dyn Inode>>,
+    pub umask: AtomicU32,
 }
 
-/// A published copy of a process's memory layout.
-#[derive(Clone, Debug, Default)]
-pub struct MemoryMap {
-    pub generation: u64,
-    pub regions: Vec<MapEntry>,
-    /// Resident pages.
-    pub resident: usize,
+impl FsContext {
+    pub fn new(cwd: Arc<dyn Inode>, umask: u32) -> Arc<FsContext> {
+        Arc::new(FsContext {
+            cwd: SpinLock::new("cwd", cwd),
+            umask: AtomicU32::new(umask),
+        })
+    }
+
+    /// A copy for a process that does not share it.
+    pub fn duplicate(&self) -> Arc<FsContext> {
+        FsContext::new(self.cwd.lock().clone(), self.umask.load(Ordering::Relaxed))
+    }
 }
 
-impl UserState {
-    /// Publishes the resident size, and the layout for `/proc` if it changed.
-    pub fn publish(&self, process: &Process) {
-        let mut maps = process.maps.lock();
-        maps.resident = self.space.resident_pages();
-        let generation = self.space.layout_generation();
-        if maps.generation == generation && !maps.regions.is_empty() {
-            return;
+/// A descriptor table, shared by `CLONE_FILES` threads.
+pub type Files = SpinLock<FdTable>;
+
+/// What the threads of one process share beyond memory, files and handlers: signals sent
+/// to the process as a whole, and how the process ends (Linux's `signal_struct`).
+pub struct ThreadGroup {
+    /// The process id (the leader's pid).
+    pub tgid: Pid,
+    /// Process-directed pending signals (bit `sig - 1`): any thread not blocking one takes it.
+    pub pending: AtomicU64,
+    /// Their `siginfo` (`signal` lock).
+    pub info: SpinLock<[abi::signal::SigInfo; 64]>,
+    /// The live threads, leader first while it lives.
+    threads: SpinLock<Vec<Pid>>,
+    /// Set by `exit_group`, a fatal signal or `execve`: every other thread must leave.
+    dying: AtomicBool,
+    /// The group's wait status once `dying` (the leader's own status otherwise).
+    exit_status: AtomicI32,
+    /// The thread doing `execve` (it survives `dying`), or 0.
+    exec_by: AtomicU64,
+    /// A group stop is in force: threads stop as they notice it.
+    pub stopping: AtomicBool,
+    /// Woken whenever one of the threads exits.
+    pub thread_exit: WaitQueue,
+}
+
+impl ThreadGroup {
+    fn new(leader: Pid) -> Arc<ThreadGroup> {
+        Arc::new(ThreadGroup {
+            tgid: leader,
+            pending: AtomicU64::new(0),
+            info: SpinLock::new("signal", [abi::signal::SigInfo::default(); 64]),
+            threads: SpinLock::new("thread-group", alloc::vec![leader]),
+            dying: AtomicBool::new(false),
+            exit_status: AtomicI32::new(0),
+            exec_by: AtomicU64::new(0),
+            stopping: AtomicBool::new(false),
+            thread_exit: WaitQueue::new(),
+        })
+    }
+
+    /// The live threads' ids.
+    pub fn threads(&self) -> Vec<Pid> {
+        self.threads.lock().clone()
+    }
+
+    /// Whether the group is being torn down (`exit_group`, a fatal signal, `execve`).
+    pub fn dying(&self) -> bool {
+        self.dying.load(Ordering::Acquire)
+    }
+
+    /// Whether thread `tid` must leave now (the group dies, and it is not the exec-er).
+    pub fn must_exit(&self, tid: Pid) -> bool {
+        self.dying() && self.exec_by.load(Ordering::Acquire) != tid as u64
+    }
+
+    /// Starts tearing the group down with wait status `status` (the first caller's status
+    /// wins); `exec_by` names a thread that survives (`execve`). Returns the status in force.
+    pub fn begin_exit(&self, status: i32, exec_by: Option<Pid>) -> i32 {
+        let threads = self.threads.lock();
+        if !self.dying.load(Ordering::Acquire) {
+            self.exit_status.store(status, Ordering::Release);
+            self.exec_by
+                .store(exec_by.map_or(0, |t| t as u64), Ordering::Release);
+            self.dying.store(true, Ordering::Release);
         }
-        maps.generation = generation;
-        maps.regions = self
-            .space
-            .vmas()
-            .iter()
-            .map(|vma| MapEntry {
-                start: vma.start,
-                end: vma.end,
-                perm: vma.perm,
-                shared: vma.shared,
-                offset: vma.file.as_ref().map_or(0, |f| f.offset),
-                label: match vma.kind {
-                    crate::mm::VmaKind::Program => "[program]",
-                    crate::mm::VmaKind::Heap => "[heap]",
-                    crate::mm::VmaKind::Stack => "[stack]",
-                    crate::mm::VmaKind::Guard => "[guard]",
-                    crate::mm::VmaKind::Anonymous => "",
-                    crate::mm::VmaKind::File => "[file]",
-                    crate::mm::VmaKind::Trampoline => "[sigpage]",
-                },
-            })
-            .collect();
+        drop(threads);
+        self.exit_status.load(Ordering::Acquire)
+    }
+
+    /// After `execve` has outlived its siblings: the group lives on.
+    fn end_exec(&self) {
+        self.exec_by.store(0, Ordering::Release);
+        self.dying.store(false, Ordering::Release);
+    }
+
+    /// The wait status of a dying group.
+    pub fn exit_status(&self) -> i32 {
+        self.exit_status.load(Ordering::Acquire)
+    }
+
+    /// Adds a thread; `false` if the group is dying (the new thread must not start).
+    fn join(&self, tid: Pid) -> bool {
+        let mut threads = self.threads.lock();
+        if self.dying.load(Ordering::Acquire) {
+            return false;
+        }
+        threads.push(tid);
+        true
+    }
+
+    /// Removes an exiting thread; true if it was the last.
+    fn leave(&self, tid: Pid) -> bool {
+        let mut threads = self.threads.lock();
+        threads.retain(|&t| t != tid);
+        threads.is_empty()
     }
 }
 
 /// A process control block (concept P1).
 pub struct Process {
+    /// The thread id (the process id too, for a group leader).
     pub pid: Pid,
+    /// The thread group (process) id: the leader's pid.
+    pub tgid: Pid,
+    pub group: Arc<ThreadGroup>,
     pub thread: Thread,
     inner: SpinLock<Inner>,
     /// Pending signals (bit `sig - 1`).
@@ -244,15 +324,14 @@ pub struct Process {
     pub affinity: AtomicU64,
     /// Where the parent sleeps in wait4 (woken when a child exits).
     pub child_exit: WaitQueue,
-    /// Open file descriptors (`fd-table` lock; never held across I/O).
-    pub files: SpinLock<FdTable>,
-    /// The working directory.
-    pub cwd: SpinLock<Arc<dyn Inode>>,
-    /// File mode creation mask.
-    pub umask: AtomicU32,
-    /// The memory map as `/proc/<pid>/maps` shows it, republished by the process's own
-    /// thread when its regions change (the address space itself is private to that thread).
-    pub maps: SpinLock<MemoryMap>,
+    /// Open file descriptors (`fd-table` lock; never held across I/O); `None` once the
+    /// thread has exited.
+    files: SpinLock<Option<Arc<Files>>>,
+    /// Working directory and umask.
+    pub fs: Arc<FsContext>,
+    /// The address space, for observers (`/proc`); `None` once the thread has exited. The
+    /// thread itself uses the one in its [`UserState`].
+    mm: SpinLock<Option<Arc<SharedSpace>>>,
     /// The user half, handed to the thread the first time it runs.
     start: SpinLock<Option<UserState>>,
 }
@@ -282,6 +361,46 @@ impl Process {
     /// Blocked signal bits (bit `sig - 1`).
     pub fn blocked_signals(&self) -> u64 {
         self.blocked.load(Ordering::Acquire)
+    }
+
+    /// Whether this thread leads its group (its pid is the process id).
+    pub fn is_leader(&self) -> bool {
+        self.pid == self.tgid
+    }
+
+    /// The group leader, which holds the process-wide state (family, process group,
+    /// session, the exit status). It outlives the other threads: it is reaped only after
+    /// all of them have exited.
+    pub fn leader(self: &Arc<Self>) -> Arc<Process> {
+        if self.is_leader() {
+            return self.clone();
+        }
+        lookup(self.tgid).unwrap_or_else(|| self.clone())
+    }
+
+    /// The descriptor table (an empty one once the thread has exited).
+    pub fn files(&self) -> Arc<Files> {
+        self.files
+            .lock()
+            .clone()
+            .unwrap_or_else(|| Arc::new(SpinLock::new("fd-table", FdTable::new())))
+    }
+
+    /// The address space, while the thread lives.
+    pub fn memory(&self) -> Option<Arc<SharedSpace>> {
+        self.mm.lock().clone()
+    }
+
+    /// Points observers at a new address space (after `execve`).
+    pub fn set_memory(&self, space: Arc<SharedSpace>) {
+        *self.mm.lock() = Some(space);
+    }
+
+    /// Process group and session (the leader's).
+    pub fn job(self: &Arc<Self>) -> (Pid, Pid) {
+        let leader = self.leader();
+        let inner = leader.inner();
+        (inner.pgid, inner.sid)
     }
 }
 
@@ -316,9 +435,10 @@ pub struct Setup {
     pub creds: Credentials,
     pub affinity: u64,
     pub user: UserState,
-    pub files: FdTable,
-    pub cwd: Arc<dyn Inode>,
-    pub umask: u32,
+    pub files: Arc<Files>,
+    pub fs: Arc<FsContext>,
+    /// The group to join (a thread), or `None` for a new process led by the new task.
+    pub group: Option<Arc<ThreadGroup>>,
     /// Process group and session; 0 for "a new one named after the pid" (init).
     pub pgid: Pid,
     pub sid: Pid,
@@ -338,8 +458,8 @@ pub fn create(setup: Setup) -> Result<Arc<Process>, abi::errno::Errno> {
         affinity,
         user,
         files,
-        cwd,
-        umask,
+        fs,
+        group,
         pgid,
         sid,
         handlers,
@@ -357,10 +477,22 @@ pub fn create(setup: Setup) -> Result<Arc<Process>, abi::errno::Errno> {
             break;
         }
     }
+    let (tgid, group) = match group {
+        Some(group) => {
+            if !group.join(pid) {
+                return Err(abi::errno::Errno::EAGAIN);
+            }
+            (group.tgid, group)
+        }
+        None => (pid, ThreadGroup::new(pid)),
+    };
     table.last_pid = pid;
     let now = time::monotonic_ns();
+    let mm = user.space.clone();
     let process = Arc::new(Process {
         pid,
+        tgid,
+        group,
         thread,
         inner: SpinLock::new(
             "proc",
@@ -383,9 +515,9 @@ pub fn create(setup: Setup) -> Result<Arc<Process>, abi::errno::Errno> {
                 pgid: if pgid == 0 { pid } else { pgid },
                 sid: if sid == 0 { pid } else { sid },
                 did_exec: false,
-                stopped: false,
                 stop_report: None,
                 continued_report: false,
+                exited: false,
                 release_on_switch: false,
             },
         ),
@@ -397,15 +529,16 @@ pub fn create(setup: Setup) -> Result<Arc<Process>, abi::errno::Errno> {
         need_resched: AtomicBool::new(false),
         affinity: AtomicU64::new(affinity),
         child_exit: WaitQueue::new(),
-        files: SpinLock::new("fd-table", files),
-        cwd: SpinLock::new("cwd", cwd),
-        umask: AtomicU32::new(umask),
-        maps: SpinLock::new("maps", MemoryMap::default()),
+        files: SpinLock::new("fd-slot", Some(files)),
+        fs,
+        mm: SpinLock::new("mm-slot", Some(mm)),
         start: SpinLock::new("proc-start", Some(user)),
     });
     table.processes.insert(pid, process.clone());
     drop(table);
-    if let Some(parent) = lookup(parent) {
+    if process.is_leader()
+        && let Some(parent) = lookup(parent)
+    {
         parent.inner().children.push(pid);
     }
     Ok(process)

@@ -355,9 +355,9 @@ fn run_process(hart: usize, process: &Arc<Process>) {
     }
     *CURRENT[hart].lock() = Some(process.clone());
     hal::context::run(&process.thread);
-    // Off the process's page table: it may be freed (exit, exec) while this hart idles or
+    // Off the thread's page table: it may be freed (exit, exec) while this hart idles or
     // runs others, and a hart must never keep a freed table loaded.
-    hal::paging::activate_kernel_space();
+    crate::mm::address_space::unload_hart();
     *CURRENT[hart].lock() = None;
 
     let now = time::monotonic_ns();

@@ -2,8 +2,9 @@
 //! run on the user stack, `rt_sigreturn`, stop and continue, and interval timers.
 //!
 //! A signal's life:
-//! 1. **Sent** ([`send`]): by `kill`/`tkill`, a fault, the terminal's ^C, a timer, a child's
-//!    death. `SIGCONT` resumes a stopped target at once, and a stop signal cancels a pending
+//! 1. **Sent**: to one thread ([`send`]: `tkill`, a fault, SIGPIPE) or to a whole process
+//!    ([`send_process`]: `kill`, the terminal's ^C, a timer, a child's death), where any
+//!    thread that does not block it may take it. `SIGCONT` resumes a stopped target at once, and a stop signal cancels a pending
 //!    `SIGCONT` (and vice versa). A signal the target ignores (and does not block) is
 //!    dropped here; otherwise its bit is set in `pending` with its `siginfo`, and a target
 //!    sleeping interruptibly is woken (its wait returns `EINTR`).
@@ -19,6 +20,10 @@
 //! handler with `SA_RESTART` runs, or if no handler runs at all (the signal stopped and
 //! continued the process), the call is restarted by backing the pc up to the `ecall` —
 //! except calls Linux never restarts after a handler (sleeps, `sigsuspend`, `poll`).
+//!
+//! Threads: a fatal signal ends the whole process (every thread), a stop signal stops every
+//! thread (a group stop) until SIGCONT. Other threads notice such a change at their next
+//! return to user mode; [`kick`] wakes the sleeping ones so that they do.
 //!
 //! Locking: `pending` and `blocked` are atomics (checked on every return to user mode); the
 //! per-signal info and alternate stack live under the `signal` lock, dispositions under the
@@ -118,20 +123,34 @@ fn is_ignored(target: &Process, sig: u32) -> bool {
     }
 }
 
-/// Sends `sig` (valid, non-zero) to `target`: step 1 of the module comment.
-pub fn send(target: &Arc<Process>, sig: u32, info: SigInfo) {
+/// What sending does before the signal is queued: SIGCONT continues a stopped process at
+/// once and discards pending stop signals; a stop signal discards a pending SIGCONT.
+/// `false` if the signal is then dropped (ignored by `target` and not blocked).
+fn before_queueing(target: &Arc<Process>, sig: u32) -> bool {
     let bit = sigset_bit(sig);
-    if sig == SIGCONT {
-        target.pending.fetch_and(!STOP_SIGNALS, Ordering::AcqRel);
+    let cancels = if sig == SIGCONT {
         resume(target);
+        STOP_SIGNALS
     } else if bit & STOP_SIGNALS != 0 {
-        target
-            .pending
-            .fetch_and(!sigset_bit(SIGCONT), Ordering::AcqRel);
+        sigset_bit(SIGCONT)
+    } else {
+        0
+    };
+    if cancels != 0 {
+        target.group.pending.fetch_and(!cancels, Ordering::AcqRel);
+        for thread in threads_of(target) {
+            thread.pending.fetch_and(!cancels, Ordering::AcqRel);
+        }
     }
-    if target.blocked.load(Ordering::Acquire) & bit == 0 && is_ignored(target, sig) {
+    !(target.blocked.load(Ordering::Acquire) & bit == 0 && is_ignored(target, sig))
+}
+
+/// Sends `sig` (valid, non-zero) to the thread `target`: step 1 of the module comment.
+pub fn send(target: &Arc<Process>, sig: u32, info: SigInfo) {
+    if !before_queueing(target, sig) {
         return;
     }
+    let bit = sigset_bit(sig);
     {
         let mut local = target.sig.lock();
         if target.pending.load(Ordering::Acquire) & bit == 0 {
@@ -144,6 +163,45 @@ pub fn send(target: &Arc<Process>, sig: u32, info: SigInfo) {
     }
 }
 
+/// Sends `sig` (valid, non-zero) to the process `target` belongs to: it waits in the
+/// group's pending set for whichever thread does not block it.
+pub fn send_process(target: &Arc<Process>, sig: u32, info: SigInfo) {
+    if !before_queueing(target, sig) {
+        return;
+    }
+    let bit = sigset_bit(sig);
+    let group = &target.group;
+    {
+        let mut infos = group.info.lock();
+        if group.pending.load(Ordering::Acquire) & bit == 0 {
+            infos[sig as usize - 1] = info;
+        }
+        group.pending.fetch_or(bit, Ordering::AcqRel);
+    }
+    for thread in threads_of(target) {
+        if thread.blocked.load(Ordering::Acquire) & bit == 0 {
+            sched::wake(&thread);
+        }
+    }
+}
+
+/// The live threads of `target`'s process.
+fn threads_of(target: &Arc<Process>) -> Vec<Arc<Process>> {
+    target
+        .group
+        .threads()
+        .into_iter()
+        .filter_map(lookup)
+        .collect()
+}
+
+/// Makes a thread look at its group's state now (exit, stop): a sleeping one is woken and
+/// its wait ends with `EINTR` ([`interrupted`] says so); a running one notices at its next
+/// trap.
+pub fn kick(thread: &Arc<Process>) {
+    sched::wake(thread);
+}
+
 /// Sends `sig` to every process in group `pgid`; `ESRCH` if the group is empty.
 pub fn send_to_group(pgid: Pid, sig: u32, info: SigInfo) -> Result<(), Errno> {
     let members = group_members(pgid);
@@ -151,36 +209,39 @@ pub fn send_to_group(pgid: Pid, sig: u32, info: SigInfo) -> Result<(), Errno> {
         return Err(Errno::ESRCH);
     }
     for member in members {
-        send(&member, sig, info);
+        send_process(&member, sig, info);
     }
     Ok(())
 }
 
-/// The live processes of group `pgid`.
+/// The live processes (their leaders) of process group `pgid`.
 pub fn group_members(pgid: Pid) -> Vec<Arc<Process>> {
     super::all()
         .into_iter()
         .filter(|p| {
             let inner = p.inner();
-            inner.pgid == pgid && inner.state != State::Zombie
+            p.is_leader() && inner.pgid == pgid && !inner.exited
         })
         .collect()
 }
 
 /// Continues a stopped process (SIGCONT's effect, which happens when it is sent).
 fn resume(target: &Arc<Process>) {
+    let group = &target.group;
+    if !group.stopping.swap(false, Ordering::AcqRel) {
+        return;
+    }
+    let leader = target.leader();
     let parent = {
-        let mut inner = target.inner();
-        if !inner.stopped {
-            return;
-        }
-        inner.stopped = false;
+        let mut inner = leader.inner();
         inner.stop_report = None;
         inner.continued_report = true;
         inner.parent
     };
-    sched::wake(target);
-    notify_parent(parent, target.pid, CLD_CONTINUED, SIGCONT as i32);
+    for thread in threads_of(target) {
+        sched::wake(&thread);
+    }
+    notify_parent(parent, leader.pid, CLD_CONTINUED, SIGCONT as i32);
 }
 
 /// Tells the parent a child changed state: `SIGCHLD` (unless it asked not to hear about
@@ -192,7 +253,7 @@ pub fn notify_parent(parent: Pid, child: Pid, code: i32, status: i32) {
     if !quiet {
         let mut info = user_info(SIGCHLD, code, child, 0);
         info.status = status;
-        send(&parent, SIGCHLD, info);
+        send_process(&parent, SIGCHLD, info);
     }
     parent.child_exit.wake_all();
 }
@@ -204,9 +265,25 @@ pub fn parent_discards_children(parent: &Process) -> bool {
     action.handler == SIG_IGN || action.flags & SA_NOCLDWAIT != 0
 }
 
-/// Whether `me` has a signal that should cut a blocking wait short.
+/// Whether `me` has a signal that should cut a blocking wait short, or its process is
+/// exiting or stopping. Takes no lock (wait queues call it holding `proc`).
 pub fn interrupted(me: &Process) -> bool {
-    me.pending.load(Ordering::Acquire) & !me.blocked.load(Ordering::Acquire) != 0
+    let pending = me.pending.load(Ordering::Acquire) | me.group.pending.load(Ordering::Acquire);
+    pending & !me.blocked.load(Ordering::Acquire) != 0
+        || me.group.must_exit(me.pid)
+        || me.group.stopping.load(Ordering::Acquire)
+}
+
+/// Ends the whole process because of `status` (exit_group, a fatal signal): every other
+/// thread is made to leave. Returns the status the process ends with (the first cause).
+pub fn exit_group(me: &Arc<Process>, status: i32) -> i32 {
+    let status = me.group.begin_exit(status, None);
+    for thread in threads_of(me) {
+        if thread.pid != me.pid {
+            kick(&thread);
+        }
+    }
+    status
 }
 
 /// How a system call cut short by a signal is restarted (Linux's `-ERESTART*` codes).
@@ -260,7 +337,17 @@ pub fn deliver(
     mut interrupted: Option<Interrupted>,
 ) -> Delivered {
     loop {
-        let deliverable = me.pending.load(Ordering::Acquire) & !me.blocked.load(Ordering::Acquire);
+        if me.group.must_exit(me.pid) {
+            return Delivered::Exit(me.group.exit_status());
+        }
+        let blocked = me.blocked.load(Ordering::Acquire);
+        let own = me.pending.load(Ordering::Acquire) & !blocked;
+        let shared = me.group.pending.load(Ordering::Acquire) & !blocked;
+        if (own | shared) & sigset_bit(SIGKILL) == 0 && me.group.stopping.load(Ordering::Acquire) {
+            stop_wait(me);
+            continue;
+        }
+        let deliverable = own | shared;
         if deliverable == 0 {
             break;
         }
@@ -269,11 +356,19 @@ pub fn deliver(
         } else {
             deliverable.trailing_zeros() + 1
         };
-        let info = {
+        let bit = sigset_bit(sig);
+        let info = if own & bit != 0 {
             let local = me.sig.lock();
             let info = local.info[sig as usize - 1];
-            me.pending.fetch_and(!sigset_bit(sig), Ordering::AcqRel);
+            me.pending.fetch_and(!bit, Ordering::AcqRel);
             info
+        } else {
+            let infos = me.group.info.lock();
+            if me.group.pending.fetch_and(!bit, Ordering::AcqRel) & bit == 0 {
+                // Another thread took it first.
+                continue;
+            }
+            infos[sig as usize - 1]
         };
         let action = {
             let mut handlers = me.handlers.lock();
@@ -291,8 +386,12 @@ pub fn deliver(
                     stop(me, sig);
                     continue;
                 }
-                DefaultAction::Terminate => return Delivered::Exit(wait::signaled(sig, false)),
-                DefaultAction::CoreDump => return Delivered::Exit(wait::signaled(sig, true)),
+                DefaultAction::Terminate => {
+                    return Delivered::Exit(exit_group(me, wait::signaled(sig, false)));
+                }
+                DefaultAction::CoreDump => {
+                    return Delivered::Exit(exit_group(me, wait::signaled(sig, true)));
+                }
             },
             handler => {
                 if let Some(call) = interrupted.take()
@@ -309,7 +408,7 @@ pub fn deliver(
                         signal_name(sig).unwrap_or("?"),
                         user.ctx.regs[reg::SP]
                     );
-                    return Delivered::Exit(wait::signaled(SIGSEGV, true));
+                    return Delivered::Exit(exit_group(me, wait::signaled(SIGSEGV, true)));
                 }
                 return Delivered::Resume;
             }
@@ -325,21 +424,38 @@ pub fn deliver(
     Delivered::Resume
 }
 
-/// The default action of a stop signal: stop until SIGCONT or SIGKILL.
+/// The default action of a stop signal: the whole process stops (a group stop) until
+/// SIGCONT or SIGKILL; the parent hears of it once.
 fn stop(me: &Arc<Process>, sig: u32) {
-    let parent = {
-        let mut inner = me.inner();
-        inner.stopped = true;
-        inner.stop_report = Some(sig);
-        inner.continued_report = false;
-        inner.parent
-    };
-    notify_parent(parent, me.pid, CLD_STOPPED, sig as i32);
+    if !me.group.stopping.swap(true, Ordering::AcqRel) {
+        let leader = me.leader();
+        let parent = {
+            let mut inner = leader.inner();
+            inner.stop_report = Some(sig);
+            inner.continued_report = false;
+            inner.parent
+        };
+        for thread in threads_of(me) {
+            if thread.pid != me.pid {
+                kick(&thread);
+            }
+        }
+        notify_parent(parent, leader.pid, CLD_STOPPED, sig as i32);
+    }
+    stop_wait(me);
+}
+
+/// Waits, stopped, while the process's group stop lasts (until SIGCONT, SIGKILL or exit).
+#[track_caller]
+fn stop_wait(me: &Arc<Process>) {
     loop {
         {
             let mut inner = me.inner();
-            if !inner.stopped || me.pending.load(Ordering::Acquire) & sigset_bit(SIGKILL) != 0 {
-                inner.stopped = false;
+            let killed = (me.pending.load(Ordering::Acquire)
+                | me.group.pending.load(Ordering::Acquire))
+                & sigset_bit(SIGKILL)
+                != 0;
+            if !me.group.stopping.load(Ordering::Acquire) || killed || me.group.must_exit(me.pid) {
                 return;
             }
             inner.waiting_at = Some(core::panic::Location::caller());
@@ -449,6 +565,9 @@ pub fn set_action(me: &Process, sig: u32, new: Option<SigAction>) -> Result<SigA
         // Setting a signal to be ignored discards it if pending (POSIX).
         if is_ignored(me, sig) {
             me.pending.fetch_and(!sigset_bit(sig), Ordering::AcqRel);
+            me.group
+                .pending
+                .fetch_and(!sigset_bit(sig), Ordering::AcqRel);
         }
     }
     Ok(old)
@@ -575,7 +694,7 @@ pub fn expire_timers(now: u64) {
     for pid in due {
         if let Some(process) = lookup(pid) {
             // Linux sends the itimer's SIGALRM as a kernel signal (SI_KERNEL).
-            send(&process, SIGALRM, kernel_info(SIGALRM));
+            send_process(&process, SIGALRM, kernel_info(SIGALRM));
         }
     }
 }
@@ -587,15 +706,11 @@ pub fn exit_cleanup(pid: Pid) {
 
 /// Whether the sender may signal `target` (kill(2)'s permission rule): root, or a real or
 /// effective user id equal to the target's real or saved one; SIGCONT within a session.
-pub fn may_signal(sender: &Process, target: &Process, sig: u32) -> bool {
-    let (me, my_sid) = {
-        let inner = sender.inner();
-        (inner.creds, inner.sid)
-    };
-    let (them, their_sid) = {
-        let inner = target.inner();
-        (inner.creds, inner.sid)
-    };
+pub fn may_signal(sender: &Arc<Process>, target: &Arc<Process>, sig: u32) -> bool {
+    let me = sender.inner().creds;
+    let them = target.inner().creds;
+    let (_, my_sid) = sender.job();
+    let (_, their_sid) = target.job();
     me.euid == 0
         || me.uid == them.uid
         || me.uid == them.suid
@@ -613,7 +728,7 @@ pub fn kill(me: &Arc<Process>, pid: isize, sig: u32) -> Result<(), Errno> {
     let targets: Vec<Arc<Process>> = match pid {
         p if p > 0 => {
             let target = lookup(p as Pid).ok_or(Errno::ESRCH)?;
-            if target.inner().state == State::Zombie {
+            if target.group.threads().is_empty() {
                 // A zombie still exists for kill (Linux returns success, does nothing).
                 return if may_signal(me, &target, sig) {
                     Ok(())
@@ -623,13 +738,10 @@ pub fn kill(me: &Arc<Process>, pid: isize, sig: u32) -> Result<(), Errno> {
             }
             alloc::vec![target]
         }
-        0 => {
-            let pgid = me.inner().pgid;
-            group_members(pgid)
-        }
+        0 => group_members(me.job().0),
         -1 => super::all()
             .into_iter()
-            .filter(|p| p.pid != INIT_PID && p.pid != me.pid && p.inner().state != State::Zombie)
+            .filter(|p| p.is_leader() && p.pid != INIT_PID && p.pid != me.tgid && !p.inner().exited)
             .collect(),
         p => group_members((-p) as Pid),
     };
@@ -644,7 +756,7 @@ pub fn kill(me: &Arc<Process>, pid: isize, sig: u32) -> Result<(), Errno> {
         }
         allowed = true;
         if sig != 0 {
-            send(&target, sig, user_info(sig, SI_USER, me.pid, uid));
+            send_process(&target, sig, user_info(sig, SI_USER, me.tgid, uid));
         }
     }
     if allowed { Ok(()) } else { Err(Errno::EPERM) }

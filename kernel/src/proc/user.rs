@@ -23,7 +23,6 @@ use hal::trap::{Access, Trap};
 
 /// Runs the process until it exits or is killed; returns its wait status.
 pub fn run(me: &Arc<Process>, user: &mut UserState) -> i32 {
-    let mut published = None;
     let mut interrupted: Option<signal::Interrupted> = None;
     loop {
         if signal::interrupted(me) || interrupted.is_some() {
@@ -35,11 +34,6 @@ pub fn run(me: &Arc<Process>, user: &mut UserState) -> i32 {
         if me.need_resched.load(Ordering::Relaxed) {
             sched::yield_current(me, true);
             continue;
-        }
-        let layout = (user.space.layout_generation(), user.space.resident_pages());
-        if published != Some(layout) {
-            user.publish(me);
-            published = Some(layout);
         }
         user.space.activate();
         // Raw timer ticks here: converting to nanoseconds costs a 128-bit division, and this
@@ -135,6 +129,8 @@ fn signal_for_fault(me: &Arc<Process>, user: &UserState, fault: Trap) -> Option<
         signal::send(me, sig, SigInfo::fault(sig, code, stval));
         return None;
     }
+    // A fatal fault ends the whole process, every thread.
+    let status = signal::exit_group(me, wait::signaled(sig, true));
     console::println!(
         "[pid {} {}] killed by {}: {cause}; sepc={:#x} stval={stval:#x}",
         me.pid,
@@ -142,7 +138,7 @@ fn signal_for_fault(me: &Arc<Process>, user: &UserState, fault: Trap) -> Option<
         signal_name(sig).unwrap_or("?"),
         user.ctx.sepc,
     );
-    Some(wait::signaled(sig, true))
+    Some(status)
 }
 
 fn describe_fault(user: &UserState, what: &str, addr: usize, access: Access) -> String {

@@ -30,7 +30,7 @@ const IOV_MAX: usize = 1024;
 type Result<T> = core::result::Result<T, Errno>;
 
 fn file(me: &Process, fd: usize) -> Result<Arc<OpenFile>> {
-    me.files.lock().get(fd)
+    me.files().lock().get(fd)
 }
 
 fn path_arg(user: &mut UserState, addr: usize) -> Result<String> {
@@ -48,7 +48,7 @@ fn start_dir(me: &Process, dirfd: usize, path: &str) -> Result<Arc<dyn Inode>> {
 /// The directory `dirfd` names (`AT_FDCWD`: the working directory).
 fn base_dir(me: &Process, dirfd: usize) -> Result<Arc<dyn Inode>> {
     if dirfd as i32 == AT_FDCWD {
-        return Ok(me.cwd.lock().clone());
+        return Ok(me.fs.cwd.lock().clone());
     }
     let file = file(me, dirfd as u32 as usize)?;
     let inode = file.inode().ok_or(Errno::ENOTDIR)?.clone();
@@ -91,7 +91,7 @@ pub fn openat(
                     return Err(Errno::EISDIR);
                 }
                 fs::check_access(&dir.metadata()?, creds, Access::Write)?;
-                let perm = mode as u32 & 0o7777 & !me.umask.load(Ordering::Relaxed);
+                let perm = mode as u32 & 0o7777 & !me.fs.umask.load(Ordering::Relaxed);
                 dir.create(name, FileType::Regular, perm, creds.euid, creds.egid)?
             }
             Err(e) => return Err(e),
@@ -125,12 +125,12 @@ pub fn openat(
     } else {
         OpenFile::new(Object::Inode(inode), status)
     };
-    me.files.lock().insert(open, flags & O_CLOEXEC != 0)
+    me.files().lock().insert(open, flags & O_CLOEXEC != 0)
 }
 
 /// `close(fd)`.
 pub fn close(me: &Arc<Process>, fd: usize) -> Result<usize> {
-    let closed = me.files.lock().remove(fd)?;
+    let closed = me.files().lock().remove(fd)?;
     drop(closed);
     Ok(0)
 }
@@ -289,7 +289,8 @@ pub fn lseek(me: &Arc<Process>, fd: usize, offset: usize, whence: usize) -> Resu
 
 /// `dup(fd)`.
 pub fn dup(me: &Arc<Process>, fd: usize) -> Result<usize> {
-    let mut files = me.files.lock();
+    let table = me.files();
+    let mut files = table.lock();
     let file = files.get(fd)?;
     files.insert(file, false)
 }
@@ -301,7 +302,8 @@ pub fn dup3(me: &Arc<Process>, old: usize, new: usize, flags: usize) -> Result<u
         return Err(Errno::EINVAL);
     }
     let replaced = {
-        let mut files = me.files.lock();
+        let table = me.files();
+        let mut files = table.lock();
         let file = files.get(old)?;
         files.replace(new, file, flags & O_CLOEXEC != 0)?
     };
@@ -311,7 +313,8 @@ pub fn dup3(me: &Arc<Process>, old: usize, new: usize, flags: usize) -> Result<u
 
 /// `fcntl(fd, cmd, arg)`.
 pub fn fcntl(me: &Arc<Process>, fd: usize, cmd: usize, arg: usize) -> Result<usize> {
-    let mut files = me.files.lock();
+    let table = me.files();
+    let mut files = table.lock();
     let file = files.get(fd)?;
     match cmd as i32 {
         F_DUPFD => files.insert_from(arg, file, false),
@@ -343,7 +346,8 @@ pub fn pipe2(me: &Arc<Process>, user: &mut UserState, fds: usize, flags: usize) 
     let (reader, writer) = OpenFile::new_pipe(flags);
     let cloexec = flags & O_CLOEXEC != 0;
     let (r, w) = {
-        let mut files = me.files.lock();
+        let table = me.files();
+        let mut files = table.lock();
         let r = files.insert(reader, cloexec)?;
         match files.insert(writer, cloexec) {
             Ok(w) => (r, w),
@@ -389,7 +393,7 @@ pub fn fstatat(
     }
     let meta = if path.is_empty() {
         if dirfd as i32 == AT_FDCWD {
-            me.cwd.lock().metadata()?
+            me.fs.cwd.lock().metadata()?
         } else {
             file(me, dirfd as u32 as usize)?.metadata()?
         }
@@ -468,7 +472,7 @@ pub fn mkdirat(
     }
     let creds = creds(me);
     fs::check_access(&dir.metadata()?, creds, Access::Write)?;
-    let perm = mode as u32 & 0o7777 & !me.umask.load(Ordering::Relaxed);
+    let perm = mode as u32 & 0o7777 & !me.fs.umask.load(Ordering::Relaxed);
     dir.create(name, FileType::Directory, perm, creds.euid, creds.egid)?;
     Ok(0)
 }
@@ -499,7 +503,7 @@ pub fn mknodat(
     }
     let creds = creds(me);
     fs::check_access(&dir.metadata()?, creds, Access::Write)?;
-    let perm = mode & 0o7777 & !me.umask.load(Ordering::Relaxed);
+    let perm = mode & 0o7777 & !me.fs.umask.load(Ordering::Relaxed);
     dir.create(name, kind, perm, creds.euid, creds.egid)?;
     Ok(0)
 }
@@ -598,14 +602,14 @@ fn change_dir(me: &Arc<Process>, dir: Arc<dyn Inode>) -> Result<usize> {
         return Err(Errno::ENOTDIR);
     }
     fs::check_access(&meta, creds(me), Access::Execute)?;
-    *me.cwd.lock() = dir;
+    *me.fs.cwd.lock() = dir;
     Ok(0)
 }
 
 /// `chdir(path)`.
 pub fn chdir(me: &Arc<Process>, user: &mut UserState, path: usize) -> Result<usize> {
     let path = path_arg(user, path)?;
-    let cwd = me.cwd.lock().clone();
+    let cwd = me.fs.cwd.lock().clone();
     change_dir(me, fs::resolve(&cwd, &path, true)?)
 }
 
@@ -617,7 +621,7 @@ pub fn fchdir(me: &Arc<Process>, fd: usize) -> Result<usize> {
 
 /// `getcwd(buf, size)`: returns the length including the NUL, `ERANGE` if it does not fit.
 pub fn getcwd(me: &Arc<Process>, user: &mut UserState, buf: usize, size: usize) -> Result<usize> {
-    let cwd = me.cwd.lock().clone();
+    let cwd = me.fs.cwd.lock().clone();
     let mut path = fs::path_of(&cwd)?.into_bytes();
     path.push(0);
     if size < path.len() {
@@ -784,13 +788,13 @@ pub fn readlinkat(
 
 /// `umask(mask)`: returns the old mask.
 pub fn umask(me: &Arc<Process>, mask: usize) -> Result<usize> {
-    Ok(me.umask.swap(mask as u32 & 0o777, Ordering::Relaxed) as usize)
+    Ok(me.fs.umask.swap(mask as u32 & 0o777, Ordering::Relaxed) as usize)
 }
 
 /// `statfs(path, buf)`.
 pub fn statfs(me: &Arc<Process>, user: &mut UserState, path: usize, buf: usize) -> Result<usize> {
     let path = path_arg(user, path)?;
-    let cwd = me.cwd.lock().clone();
+    let cwd = me.fs.cwd.lock().clone();
     let value = fs::resolve(&cwd, &path, true)?.statfs();
     UserPtr::<abi::fs::Statfs>::new(buf).write(&mut user.space, &value)?;
     Ok(0)
@@ -817,5 +821,5 @@ pub fn eventfd2(me: &Arc<Process>, initial: usize, flags: usize) -> Result<usize
         Object::Inode(Arc::new(counter)),
         O_RDWR | (flags & O_NONBLOCK),
     );
-    me.files.lock().insert(file, flags & O_CLOEXEC != 0)
+    me.files().lock().insert(file, flags & O_CLOEXEC != 0)
 }

@@ -84,7 +84,7 @@ pub fn mmap(
     let file = if flags & MAP_ANONYMOUS != 0 {
         None
     } else {
-        let open = me.files.lock().get(fd as u32 as usize)?;
+        let open = me.files().lock().get(fd as u32 as usize)?;
         let inode = open.inode().ok_or(Errno::ENODEV)?.clone();
         if inode.metadata()?.kind != FileType::Regular {
             return Err(Errno::ENODEV);
@@ -99,22 +99,23 @@ pub fn mmap(
         })
     };
     let fixed = flags & (MAP_FIXED | MAP_FIXED_NOREPLACE) != 0;
+    let mut space = user.space.lock();
     let start = if fixed {
         let (start, end) = page_range(addr, len)?;
-        if user.space.overlaps(start, end, None) {
+        if space.overlaps(start, end, None) {
             if flags & MAP_FIXED_NOREPLACE != 0 {
                 return Err(Errno::EEXIST);
             }
-            user.space.unmap_range(start, end);
+            space.unmap_range(start, end);
         }
         start
     } else {
         let hint = page_range(addr & !(PAGE_SIZE - 1), len)
             .ok()
-            .filter(|&(s, e)| s != 0 && e <= MMAP_TOP && !user.space.overlaps(s, e, None));
+            .filter(|&(s, e)| s != 0 && e <= MMAP_TOP && !space.overlaps(s, e, None));
         match hint {
             Some((start, _)) => start,
-            None => user.space.find_free(len, MMAP_TOP).ok_or(Errno::ENOMEM)?,
+            None => space.find_free(len, MMAP_TOP).ok_or(Errno::ENOMEM)?,
         }
     };
     let kind = if file.is_some() {
@@ -122,7 +123,7 @@ pub fn mmap(
     } else {
         VmaKind::Anonymous
     };
-    user.space.add_vma(Vma {
+    space.add_vma(Vma {
         start,
         end: start + len,
         perm,
@@ -136,7 +137,7 @@ pub fn mmap(
 /// `munmap(addr, len)`.
 pub fn munmap(user: &mut UserState, addr: usize, len: usize) -> Result<usize, Errno> {
     let (start, end) = page_range(addr, len)?;
-    user.space.unmap_range(start, end);
+    user.space.lock().unmap_range(start, end);
     Ok(0)
 }
 
@@ -152,7 +153,7 @@ pub fn mprotect(
         return Ok(0);
     }
     let (start, end) = page_range(addr, len)?;
-    user.space.protect_range(start, end, perm)?;
+    user.space.lock().protect_range(start, end, perm)?;
     Ok(0)
 }
 
@@ -171,11 +172,12 @@ pub fn msync(user: &mut UserState, addr: usize, len: usize, flags: usize) -> Res
         .checked_add(len)
         .and_then(|e| e.checked_next_multiple_of(PAGE_SIZE))
         .ok_or(Errno::ENOMEM)?;
+    let space = user.space.lock();
     let mut cursor = addr;
     while cursor < end {
-        cursor = user.space.find_vma(cursor).ok_or(Errno::ENOMEM)?.end;
+        cursor = space.find_vma(cursor).ok_or(Errno::ENOMEM)?.end;
     }
-    user.space.write_back(addr, end)?;
+    space.write_back(addr, end)?;
     Ok(0)
 }
 
@@ -195,7 +197,7 @@ pub fn madvise(
         .and_then(|e| e.checked_next_multiple_of(PAGE_SIZE))
         .ok_or(Errno::EINVAL)?;
     match advice as u32 {
-        MADV_DONTNEED | MADV_FREE => user.space.discard_range(addr, end).map(|()| 0),
+        MADV_DONTNEED | MADV_FREE => user.space.lock().discard_range(addr, end).map(|()| 0),
         MADV_NORMAL | MADV_RANDOM | MADV_SEQUENTIAL | MADV_WILLNEED => Ok(0),
         _ => Err(Errno::EINVAL),
     }

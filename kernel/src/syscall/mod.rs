@@ -73,7 +73,12 @@ pub fn dispatch(
         nr::UMASK => fs::umask(me, a0),
         nr::STATFS => fs::statfs(me, user, a0, a1),
         nr::FSTATFS => fs::fstatfs(me, user, fd, a1),
-        nr::EXIT | nr::EXIT_GROUP => return Outcome::Exit(process::exit_status(a0)),
+        nr::EXIT => return Outcome::Exit(process::exit_status(a0)),
+        nr::EXIT_GROUP => {
+            let status = crate::proc::signal::exit_group(me, process::exit_status(a0));
+            return Outcome::Exit(status);
+        }
+        nr::FUTEX => process::futex(me, user, a0, a1, a2, a3, a4, a5),
         nr::CLONE => process::clone(me, user, a0, a1, a2, a3, a4),
         nr::EXECVE => process::execve(me, user, a0, a1, a2),
         nr::WAIT4 => process::wait4(me, user, a0, a1, a2, a3),
@@ -115,8 +120,9 @@ pub fn dispatch(
         nr::SETRESGID => signal::setresgid(me, a0, a1, a2),
         nr::GETRESUID => signal::getres(me, user, false, [a0, a1, a2]),
         nr::GETRESGID => signal::getres(me, user, true, [a0, a1, a2]),
-        nr::GETPID | nr::GETTID => Ok(me.pid),
-        nr::GETPPID => Ok(me.inner().parent),
+        nr::GETPID => Ok(me.tgid),
+        nr::GETTID => Ok(me.pid),
+        nr::GETPPID => Ok(me.leader().inner().parent),
         nr::SET_TID_ADDRESS => process::set_tid_address(me, a0),
         nr::BRK => Ok(process::brk(user, a0)),
         nr::MMAP => mm::mmap(me, user, a0, a1, a2, a3, a4, a5),

@@ -1,16 +1,18 @@
-//! Process syscalls (concept P3): clone (as fork), execve, wait4, exit, kill, brk, ids,
-//! uname, sched_yield, CPU affinity and resource usage.
+//! Process and thread syscalls (concepts P3, T1, T2): clone (fork and threads), futex,
+//! execve, wait4, exit, kill, brk, ids, uname, sched_yield, CPU affinity and resource
+//! usage.
 
 use crate::exec::{MAX_ARGS_SIZE, MAX_HEAP};
 use crate::mm::user::{UserPtr, read_c_string, read_pointer_array};
 use crate::proc::{Pid, Process, State, UserState, lifecycle, lookup, sched};
 use crate::time;
 use abi::errno::Errno;
+use abi::futex::*;
 use abi::process::{
-    CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_PARENT_SETTID, CSIGNAL, RUSAGE_CHILDREN,
-    RUSAGE_SELF, Rusage, SCHED_BATCH, SCHED_OTHER, SchedAttr, Utsname,
+    CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_DETACHED, CLONE_FILES, CLONE_FS, CLONE_PARENT,
+    CLONE_PARENT_SETTID, CLONE_SETTLS, CLONE_SIGHAND, CLONE_SYSVSEM, CLONE_THREAD, CLONE_VM,
+    CSIGNAL, RUSAGE_CHILDREN, RUSAGE_SELF, Rusage, SCHED_BATCH, SCHED_OTHER, SchedAttr, Utsname,
 };
-use abi::signal::SIGCHLD;
 use abi::time::{Timeval, Tms};
 use abi::wait::{self, WCONTINUED, WNOHANG, WUNTRACED};
 use alloc::sync::Arc;
@@ -27,26 +29,50 @@ pub fn exit_status(code: usize) -> i32 {
     wait::exited(code as u8)
 }
 
-/// `clone(flags, newsp, parent_tid, tls, child_tid)`, the fork form: a new process with a
-/// copy of the caller's memory (threads, CLONE_VM, arrive later: `EINVAL`).
+/// `clone(flags, newsp, parent_tid, tls, child_tid)`: a child process (`fork`: no sharing
+/// flags) or a thread (`CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD`,
+/// with a new stack `newsp`). Linux's consistency rules: `CLONE_THREAD` needs
+/// `CLONE_SIGHAND`, which needs `CLONE_VM`; a thread has no exit signal. Namespaces, vfork
+/// and the rest are `EINVAL`.
 pub fn clone(
     me: &Arc<Process>,
     user: &mut UserState,
     flags: usize,
     new_sp: usize,
     parent_tid: usize,
-    _tls: usize,
+    tls: usize,
     child_tid: usize,
 ) -> Result<usize, Errno> {
     let flags = flags as u64;
-    let supported = CSIGNAL | CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID | CLONE_PARENT_SETTID;
-    if flags & !supported != 0 || !matches!(flags & CSIGNAL, 0 | 17) {
+    let supported = CSIGNAL
+        | CLONE_VM
+        | CLONE_FS
+        | CLONE_FILES
+        | CLONE_SIGHAND
+        | CLONE_THREAD
+        | CLONE_SYSVSEM
+        | CLONE_SETTLS
+        | CLONE_PARENT
+        | CLONE_PARENT_SETTID
+        | CLONE_CHILD_SETTID
+        | CLONE_CHILD_CLEARTID
+        | CLONE_DETACHED;
+    let thread = flags & CLONE_THREAD != 0;
+    let consistent = (!thread || flags & CLONE_SIGHAND != 0)
+        && (flags & CLONE_SIGHAND == 0 || flags & CLONE_VM != 0)
+        && !(thread && flags & CSIGNAL != 0 && flags & CSIGNAL != 17);
+    if flags & !supported != 0 || !consistent || (flags & CSIGNAL) > 64 {
         return Err(Errno::EINVAL);
     }
-    debug_assert_eq!(SIGCHLD, 17);
-    let pid = lifecycle::fork(me, user, |child, pid| {
+    if flags & CLONE_PARENT != 0 && me.tgid == crate::proc::INIT_PID {
+        return Err(Errno::EINVAL);
+    }
+    let pid = lifecycle::clone(me, user, flags, |child, pid| {
         if new_sp != 0 {
             child.ctx.regs[hal::trap::reg::SP] = new_sp;
+        }
+        if flags & CLONE_SETTLS != 0 {
+            child.ctx.regs[hal::trap::reg::TP] = tls;
         }
         if flags & CLONE_CHILD_SETTID != 0 {
             UserPtr::<u32>::new(child_tid).write(&mut child.space, &(pid as u32))?;
@@ -63,6 +89,74 @@ pub fn clone(
     Ok(pid)
 }
 
+/// `futex(uaddr, op, val, timeout_or_val2, uaddr2, val3)`: see [`crate::proc::futex`].
+/// `FUTEX_WAIT`'s timeout is relative, `FUTEX_WAIT_BITSET`'s absolute (CLOCK_MONOTONIC, or
+/// CLOCK_REALTIME with `FUTEX_CLOCK_REALTIME`). Other operations (PI, WAKE_OP) are `ENOSYS`.
+#[allow(clippy::too_many_arguments)] // the system call's six arguments plus the caller
+pub fn futex(
+    me: &Arc<Process>,
+    user: &mut UserState,
+    addr: usize,
+    op: usize,
+    val: usize,
+    timeout: usize,
+    addr2: usize,
+    val3: usize,
+) -> Result<usize, Errno> {
+    use crate::proc::futex;
+    let op = op as u32;
+    let private = op & FUTEX_PRIVATE_FLAG != 0;
+    let command = op & FUTEX_CMD_MASK;
+    let realtime = op & FUTEX_CLOCK_REALTIME != 0;
+    if realtime && command != FUTEX_WAIT_BITSET && command != FUTEX_WAIT {
+        return Err(Errno::ENOSYS);
+    }
+    let space = user.space.clone();
+    match command {
+        FUTEX_WAIT | FUTEX_WAIT_BITSET => {
+            let bitset = if command == FUTEX_WAIT {
+                FUTEX_BITSET_MATCH_ANY
+            } else {
+                val3 as u32
+            };
+            let deadline = if timeout == 0 {
+                None
+            } else {
+                let limit = UserPtr::<abi::time::Timespec>::new(timeout).read(&mut user.space)?;
+                let nanos = limit.to_nanos().ok_or(Errno::EINVAL)?;
+                Some(if command == FUTEX_WAIT {
+                    time::monotonic_ns().saturating_add(nanos)
+                } else if realtime {
+                    let now_real = time::realtime_ns();
+                    time::monotonic_ns().saturating_add(nanos.saturating_sub(now_real))
+                } else {
+                    nanos
+                })
+            };
+            futex::wait(me, &space, addr, val as u32, deadline, bitset, private).map(|()| 0)
+        }
+        FUTEX_WAKE => futex::wake(&space, addr, val, FUTEX_BITSET_MATCH_ANY, private),
+        FUTEX_WAKE_BITSET => futex::wake(&space, addr, val, val3 as u32, private),
+        FUTEX_REQUEUE | FUTEX_CMP_REQUEUE => {
+            let (wake, moved) = (val as i32, timeout as i32);
+            if wake < 0 || moved < 0 {
+                return Err(Errno::EINVAL);
+            }
+            let expected = (command == FUTEX_CMP_REQUEUE).then_some(val3 as u32);
+            futex::requeue(
+                &space,
+                addr,
+                wake as usize,
+                addr2,
+                moved as usize,
+                expected,
+                private,
+            )
+        }
+        _ => Err(Errno::ENOSYS),
+    }
+}
+
 /// `execve(path, argv, envp)`.
 pub fn execve(
     me: &Arc<Process>,
@@ -77,7 +171,7 @@ pub fn execve(
     // with E2BIG before the kernel has copied more than MAX_ARGS_SIZE bytes of them.
     let mut budget = MAX_ARGS_SIZE;
     let mut strings = |pointers: Vec<usize>,
-                       space: &mut crate::mm::AddressSpace|
+                       space: &mut Arc<crate::mm::SharedSpace>|
      -> Result<Vec<Vec<u8>>, Errno> {
         pointers
             .into_iter()
@@ -144,11 +238,13 @@ pub fn set_tid_address(me: &Arc<Process>, tidptr: usize) -> Result<usize, Errno>
 /// `brk(addr)`: moves the program break. Linux semantics: returns the new break, or the
 /// old one when the request is refused (0 just asks).
 pub fn brk(user: &mut UserState, addr: usize) -> usize {
-    let valid = addr >= user.heap_start && addr - user.heap_start <= MAX_HEAP;
-    if valid && user.space.resize_heap(user.heap_start, addr).is_ok() {
-        user.brk = addr;
+    let mut space = user.space.lock();
+    let start = space.heap_start;
+    let valid = addr >= start && addr - start <= MAX_HEAP;
+    if valid && space.resize_heap(start, addr).is_ok() {
+        space.brk = addr;
     }
-    user.brk
+    space.brk
 }
 
 /// `sched_yield()`: back of the run queue.

@@ -84,7 +84,9 @@ pub fn rt_sigpending(
     size: usize,
 ) -> Result<usize, Errno> {
     check_setsize(size)?;
-    let pending = me.pending_signals() & me.blocked_signals();
+    let pending = (me.pending_signals()
+        | me.group.pending.load(core::sync::atomic::Ordering::Acquire))
+        & me.blocked_signals();
     UserPtr::<u64>::new(set).write(&mut user.space, &pending)?;
     Ok(0)
 }
@@ -139,7 +141,7 @@ pub fn tgkill(me: &Arc<Process>, tgid: isize, tid: usize, sig: usize) -> Result<
         return Err(Errno::EINVAL);
     }
     let target = lookup(tid as Pid).ok_or(Errno::ESRCH)?;
-    if target.inner().state == State::Zombie || (tgid > 0 && target.pid != tgid as Pid) {
+    if target.inner().state == State::Zombie || (tgid > 0 && target.tgid != tgid as Pid) {
         return Err(Errno::ESRCH);
     }
     if !signal::may_signal(me, &target, sig) {
@@ -147,7 +149,7 @@ pub fn tgkill(me: &Arc<Process>, tgid: isize, tid: usize, sig: usize) -> Result<
     }
     if sig != 0 {
         let uid = me.inner().creds.uid;
-        signal::send(&target, sig, signal::user_info(sig, SI_TKILL, me.pid, uid));
+        signal::send(&target, sig, signal::user_info(sig, SI_TKILL, me.tgid, uid));
     }
     Ok(0)
 }
@@ -201,7 +203,7 @@ pub fn getitimer(
         w if w <= ITIMER_PROF => return Err(Errno::ENOSYS),
         _ => return Err(Errno::EINVAL),
     }
-    UserPtr::<Itimerval>::new(value).write(&mut user.space, &current_timer(me.pid))?;
+    UserPtr::<Itimerval>::new(value).write(&mut user.space, &current_timer(me.tgid))?;
     Ok(0)
 }
 
@@ -229,13 +231,13 @@ pub fn setitimer(
         user.space
             .check_access(old, Itimerval::SIZE, hal::trap::Access::Write)?;
     }
-    let previous = current_timer(me.pid);
+    let previous = current_timer(me.tgid);
     let deadline = if first == 0 {
         0
     } else {
         time::monotonic_ns().saturating_add(first)
     };
-    signal::set_timer(me.pid, deadline, interval);
+    signal::set_timer(me.tgid, deadline, interval);
     if old != 0 {
         UserPtr::<Itimerval>::new(old).write(&mut user.space, &previous)?;
     }
@@ -250,20 +252,20 @@ pub fn setpgid(me: &Arc<Process>, pid: usize, pgid: usize) -> Result<usize, Errn
     if pgid < 0 || pid < 0 {
         return Err(Errno::EINVAL);
     }
-    let target = if pid == 0 || pid as Pid == me.pid {
-        me.clone()
+    let target = if pid == 0 || pid as Pid == me.tgid {
+        me.leader()
     } else {
         let child = lookup(pid as Pid).ok_or(Errno::ESRCH)?;
-        if child.inner().parent != me.pid {
+        if !child.is_leader() || child.inner().parent != me.tgid {
             return Err(Errno::ESRCH);
         }
         child
     };
     let pgid = if pgid == 0 { target.pid } else { pgid as Pid };
-    let my_sid = me.inner().sid;
+    let (_, my_sid) = me.job();
     {
         let inner = target.inner();
-        if target.pid != me.pid && inner.did_exec {
+        if target.pid != me.tgid && inner.did_exec {
             return Err(Errno::EACCES);
         }
         if inner.sid != my_sid {
@@ -291,9 +293,9 @@ fn target_of(me: &Arc<Process>, pid: usize) -> Result<Arc<Process>, Errno> {
         return Err(Errno::ESRCH);
     }
     if pid == 0 {
-        return Ok(me.clone());
+        return Ok(me.leader());
     }
-    lookup(pid as Pid).ok_or(Errno::ESRCH)
+    Ok(lookup(pid as Pid).ok_or(Errno::ESRCH)?.leader())
 }
 
 /// `getpgid(pid)`.
@@ -309,13 +311,14 @@ pub fn getsid(me: &Arc<Process>, pid: usize) -> Result<usize, Errno> {
 /// `setsid()`: a new session and group led by the caller, with no controlling terminal;
 /// `EPERM` if the caller already leads a group.
 pub fn setsid(me: &Arc<Process>) -> Result<usize, Errno> {
-    if !signal::group_members(me.pid).is_empty() {
+    if !signal::group_members(me.tgid).is_empty() {
         return Err(Errno::EPERM);
     }
-    let mut inner = me.inner();
-    inner.sid = me.pid;
-    inner.pgid = me.pid;
-    Ok(me.pid)
+    let leader = me.leader();
+    let mut inner = leader.inner();
+    inner.sid = me.tgid;
+    inner.pgid = me.tgid;
+    Ok(me.tgid)
 }
 
 /// Which ids a `setres*id` call sets; `u32::MAX` (-1) leaves one unchanged.

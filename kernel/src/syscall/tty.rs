@@ -18,7 +18,7 @@ pub fn ioctl(
     request: usize,
     arg: usize,
 ) -> Result<usize, Errno> {
-    let file = me.files.lock().get(fd)?;
+    let file = me.files().lock().get(fd)?;
     let request = request as u32;
     if request == FIONBIO {
         let on = UserPtr::<i32>::new(arg).read(&mut user.space)? != 0;

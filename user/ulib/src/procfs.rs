@@ -319,12 +319,21 @@ pub fn clear_trace() -> Result<(), Errno> {
     write_proc(SCHED_TRACE, b"clear\n")
 }
 
-/// The pids `/proc` lists, in increasing order.
+/// The pids `/proc` lists (one per process), in increasing order.
 pub fn pids() -> Result<Vec<Pid>, Errno> {
-    let mut pids: Vec<Pid> = fs::read_dir("/proc")?
+    numbered_entries("/proc")
+}
+
+/// The thread ids of process `pid` (`/proc/<pid>/task`), in increasing order.
+pub fn tids(pid: Pid) -> Result<Vec<Pid>, Errno> {
+    numbered_entries(&alloc::format!("/proc/{pid}/task"))
+}
+
+fn numbered_entries(dir: &str) -> Result<Vec<Pid>, Errno> {
+    let mut ids: Vec<Pid> = fs::read_dir(dir)?
         .iter()
         .filter_map(|entry| entry.name.parse().ok())
         .collect();
-    pids.sort_unstable();
-    Ok(pids)
+    ids.sort_unstable();
+    Ok(ids)
 }

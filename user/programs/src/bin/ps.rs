@@ -1,4 +1,5 @@
-//! `ps [-l | -s]`: the processes, one line each, in pid order (concepts P1, P2, S3).
+//! `ps [-l | -s] [-T]`: the processes, one line each, in pid order (concepts P1, P2, S3,
+//! T1).
 //!
 //! For every pid directory in `/proc` it reads `/proc/<pid>/status` and prints:
 //!
@@ -14,6 +15,9 @@
 //! `TICKETS` (lottery/stride share), `RESP` (response time: first run - arrival) and `WAIT`
 //! (time in the system not on a hart), both in ms, and the voluntary and involuntary
 //! context switches `VCSW` and `NVCSW`.
+//!
+//! `-T` shows threads: one line per thread (from `/proc/<pid>/task/<tid>/status`) with its
+//! thread id in a `TID` column after `PID`; threads of one process share its `PID`.
 //!
 //! A process that exits while `ps` reads it is left out. Fields a kernel does not provide
 //! show as `-` (so `ps` also runs on Linux, where `Hart:` and `CpuTimeNs:` do not exist).
@@ -34,13 +38,15 @@ use ulib::{Pid, env, eprintln, println};
 
 ulib::entry!(main);
 
-const USAGE: &str = "usage: ps [-l | -s]   (-l, -s: add the scheduling columns)";
+const USAGE: &str = "usage: ps [-l | -s] [-T]   (-l, -s: add the scheduling columns; -T: threads)";
 
 fn main() -> i32 {
     let mut long = false;
+    let mut threads = false;
     for arg in env::args().skip(1) {
         match arg {
             "-l" | "-s" => long = true,
+            "-T" => threads = true,
             "-h" | "--help" => {
                 println!("{USAGE}");
                 return 0;
@@ -63,13 +69,27 @@ fn main() -> i32 {
     } else {
         ""
     };
+    let tid_header = if threads { "   TID" } else { "" };
     println!(
-        "{:>5} {:>5} {:<8} {:>4} {:>9} {:>7}{sched_header} CMD",
+        "{:>5}{tid_header} {:>5} {:<8} {:>4} {:>9} {:>7}{sched_header} CMD",
         "PID", "PPID", "STATE", "HART", "TIME", "RSS"
     );
     for pid in pids {
-        match line(pid, long) {
-            Ok(text) => println!("{text}"),
+        let tasks = if threads {
+            procfs::tids(pid).map(|tids| tids.into_iter().map(Some).collect())
+        } else {
+            Ok(alloc::vec![None])
+        };
+        let lines = tasks.and_then(|tasks: alloc::vec::Vec<Option<Pid>>| {
+            tasks.into_iter().map(|tid| line(pid, tid, long)).collect()
+        });
+        match lines {
+            Ok(lines) => {
+                let lines: alloc::vec::Vec<String> = lines;
+                for text in lines {
+                    println!("{text}");
+                }
+            }
             // Gone between the listing and the read.
             Err(Errno::ENOENT | Errno::ESRCH) => {}
             Err(error) => eprintln!("ps: pid {pid}: {error}"),
@@ -78,9 +98,13 @@ fn main() -> i32 {
     0
 }
 
-/// The line of process `pid`.
-fn line(pid: Pid, long: bool) -> Result<String, Errno> {
-    let status = Fields::read(&format!("/proc/{pid}/status"))?;
+/// The line of process `pid`, or of its thread `tid`.
+fn line(pid: Pid, tid: Option<Pid>, long: bool) -> Result<String, Errno> {
+    let dir = match tid {
+        Some(tid) => format!("/proc/{pid}/task/{tid}"),
+        None => format!("/proc/{pid}"),
+    };
+    let status = Fields::read(&format!("{dir}/status"))?;
     let field = |key: &str| status.get(key).unwrap_or("-").to_string();
     let state = status
         .get("State")
@@ -95,17 +119,20 @@ fn line(pid: Pid, long: bool) -> Result<String, Errno> {
     let rss = status
         .number::<u64>("VmRSS")
         .map_or_else(|_| "-".to_string(), |kib| kib.to_string());
-    let mut text = format!(
-        "{:>5} {:>5} {:<8} {:>4} {:>9} {:>7}",
-        field("Pid"),
+    let mut text = format!("{:>5}", field("Tgid"));
+    if tid.is_some() {
+        text.push_str(&format!(" {:>5}", field("Pid")));
+    }
+    text.push_str(&format!(
+        " {:>5} {:<8} {:>4} {:>9} {:>7}",
         field("PPid"),
         state,
         field("Hart"),
         time,
         rss
-    );
+    ));
     if long {
-        text.push_str(&sched_columns(pid));
+        text.push_str(&sched_columns(tid.unwrap_or(pid)));
     }
     text.push(' ');
     text.push_str(&field("Name"));
