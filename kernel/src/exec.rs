@@ -1,7 +1,9 @@
 //! Loading a program (concepts P3, P4): ELF file -> fresh address space -> initial stack.
 //!
 //! The pure part (which bytes go to which page, the argv/envp/auxv stack image) is
-//! `crates/loader`, tested on the host; here we allocate the frames and map them.
+//! `crates/loader`, tested on the host; here we make the regions. Exec reads only the
+//! file's headers: the program's pages come in from the file on first touch (demand paging,
+//! [`ProgramImage`]), so a large program with a small working set costs little.
 //!
 //! User memory layout (Sv39 lower half):
 //! ```text
@@ -16,10 +18,13 @@
 //! USER_TOP  = 0x40_0000_0000      kernel half starts above (not user accessible)
 //! ```
 
+use crate::fs::Inode;
 use crate::mm::{AddressSpace, Perm, SharedSpace, Vma, VmaKind};
 use crate::proc::UserState;
 use crate::time;
 use abi::errno::Errno;
+use alloc::collections::BTreeMap;
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 use hal::trap::UserContext;
 use hal::{PAGE_SIZE, USER_TOP};
@@ -38,11 +43,62 @@ pub const MAX_HEAP: usize = 1 << 30;
 /// RISC-V ISA letters I, M, A, F, D, C as Linux reports them in AT_HWCAP.
 const HWCAP_IMAFDC: usize = (1 << 8) | (1 << 12) | 1 | (1 << 5) | (1 << 3) | (1 << 2);
 
-/// Builds the user half of a process running `file` with `argv` and `envp`: regions, loaded
-/// pages, the stack with argv/envp/auxv, and registers at the entry point.
-pub fn load(path: &str, file: &[u8], argv: &[&[u8]], envp: &[&[u8]]) -> Result<UserState, Errno> {
+/// Bytes of a program file exec reads to plan it: the headers must lie within them.
+const HEAD_SIZE: usize = PAGE_SIZE;
+
+/// Where the pages of a loaded program come from: for each page of its image, the runs of
+/// bytes copied from the file (the rest of the page is zero). Shared by the program's
+/// regions; read by the fault handler on first touch.
+pub struct ProgramImage {
+    pub inode: Arc<dyn Inode>,
+    fills: BTreeMap<usize, Vec<loader::Fill>>,
+}
+
+impl ProgramImage {
+    /// The content of the image's page at `page_vaddr`.
+    pub fn read_page(&self, page_vaddr: usize, page: &mut [u8; PAGE_SIZE]) -> Result<(), Errno> {
+        page.fill(0);
+        for fill in self.fills.get(&page_vaddr).into_iter().flatten() {
+            let bytes = &mut page[fill.offset_in_page..][..fill.len];
+            let mut done = 0;
+            while done < bytes.len() {
+                let count = self
+                    .inode
+                    .read_at((fill.file_offset + done) as u64, &mut bytes[done..])?;
+                if count == 0 {
+                    // The file shrank since exec: the rest reads as zeros.
+                    break;
+                }
+                done += count;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Builds the user half of a process running the program in `inode` (`size` bytes) with
+/// `argv` and `envp`: regions, the stack with argv/envp/auxv, and registers at the entry
+/// point.
+pub fn load(
+    path: &str,
+    inode: &Arc<dyn Inode>,
+    size: usize,
+    argv: &[&[u8]],
+    envp: &[&[u8]],
+) -> Result<UserState, Errno> {
     let stack_bottom = STACK_TOP - STACK_SIZE;
-    let plan = loader::plan(file, stack_bottom - PAGE_SIZE, 0).map_err(|_| Errno::ENOEXEC)?;
+    let mut head = alloc::vec![0u8; HEAD_SIZE.min(size)];
+    let mut done = 0;
+    while done < head.len() {
+        let count = inode.read_at(done as u64, &mut head[done..])?;
+        if count == 0 {
+            break;
+        }
+        done += count;
+    }
+    head.truncate(done);
+    let plan = loader::plan_from_head(&head, size, stack_bottom - PAGE_SIZE, 0)
+        .map_err(|_| Errno::ENOEXEC)?;
     if plan.interp.is_some() {
         // Dynamically linked programs need an interpreter (ld.so); not supported yet.
         return Err(Errno::ENOEXEC);
@@ -54,6 +110,13 @@ pub fn load(path: &str, file: &[u8], argv: &[&[u8]], envp: &[&[u8]]) -> Result<U
     let mut space = AddressSpace::new()?;
 
     let pages: Vec<_> = plan.pages().collect();
+    let image = Arc::new(ProgramImage {
+        inode: inode.clone(),
+        fills: pages
+            .iter()
+            .map(|page| (page.page_vaddr, page.fills.clone()))
+            .collect(),
+    });
     for run in pages.chunk_by(|a, b| {
         a.page_vaddr + PAGE_SIZE == b.page_vaddr
             && (a.readable, a.writable, a.executable) == (b.readable, b.writable, b.executable)
@@ -65,14 +128,9 @@ pub fn load(path: &str, file: &[u8], argv: &[&[u8]], envp: &[&[u8]]) -> Result<U
             exec: first.executable,
         };
         let end = run[run.len() - 1].page_vaddr + PAGE_SIZE;
-        space.add_vma(Vma::new(first.page_vaddr, end, perm, VmaKind::Program))?;
-    }
-    for page in &pages {
-        let mut bytes = [0u8; PAGE_SIZE];
-        page.write_to(file, &mut bytes);
-        space
-            .map_zeroed_page(page.page_vaddr)?
-            .write_bytes(0, &bytes);
+        let mut vma = Vma::new(first.page_vaddr, end, perm, VmaKind::Program);
+        vma.program = Some(image.clone());
+        space.add_vma(vma)?;
     }
 
     let guard = Vma::new(

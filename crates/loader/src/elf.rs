@@ -126,6 +126,20 @@ type ProgramHeader = ProgramHeader64<LittleEndian>;
 /// A program with an interpreter is still planned, with [`LoadPlan::interp`] set; refusing
 /// or loading the interpreter is the caller's decision.
 pub fn plan(file: &[u8], user_top: usize, load_bias: usize) -> Result<LoadPlan, ExecError> {
+    plan_from_head(file, file.len(), user_top, load_bias)
+}
+
+/// [`plan`] from the first bytes of a file of `file_len` bytes: `head` must hold the file
+/// header, the program header table and any `PT_INTERP` string (a kernel that pages the
+/// program in on demand reads only this much at exec; segments are checked against
+/// `file_len`). A table beyond `head` is [`ExecError::NotElf`].
+pub fn plan_from_head(
+    head: &[u8],
+    file_len: usize,
+    user_top: usize,
+    load_bias: usize,
+) -> Result<LoadPlan, ExecError> {
+    let file = head;
     let endian = LittleEndian;
     let header = parse_header(file)?;
     let bias = match header.e_type(endian) {
@@ -145,7 +159,7 @@ pub fn plan(file: &[u8], user_top: usize, load_bias: usize) -> Result<LoadPlan, 
     for ph in headers {
         match ph.p_type(endian) {
             raw::PT_LOAD => {
-                let segment = segment(ph, file, bias)?;
+                let segment = segment(ph, file_len, bias)?;
                 check_loadable(ph, &segment, user_top)?;
                 if segment.mem_size > 0 {
                     segments.push(segment);
@@ -159,7 +173,7 @@ pub fn plan(file: &[u8], user_top: usize, load_bias: usize) -> Result<LoadPlan, 
                 interp = Some(interpreter(ph, file)?);
             }
             raw::PT_GNU_STACK => stack_executable = ph.p_flags(endian).0 & raw::PF_X.0 != 0,
-            raw::PT_TLS => tls = Some(segment(ph, file, bias)?),
+            raw::PT_TLS => tls = Some(segment(ph, file_len, bias)?),
             _ => {}
         }
     }
@@ -211,7 +225,7 @@ fn parse_header(file: &[u8]) -> Result<&Header, ExecError> {
 }
 
 /// The checks every segment with file bytes needs, `PT_LOAD` or `PT_TLS`.
-fn segment(ph: &ProgramHeader, file: &[u8], bias: usize) -> Result<Segment, ExecError> {
+fn segment(ph: &ProgramHeader, file_len: usize, bias: usize) -> Result<Segment, ExecError> {
     let endian = LittleEndian;
     let file_offset = word(ph.p_offset(endian))?;
     let file_size = word(ph.p_filesz(endian))?;
@@ -220,7 +234,7 @@ fn segment(ph: &ProgramHeader, file: &[u8], bias: usize) -> Result<Segment, Exec
     let file_end = file_offset
         .checked_add(file_size)
         .ok_or(ExecError::BadSegment)?;
-    if file_size > mem_size || file_end > file.len() || vaddr.checked_add(mem_size).is_none() {
+    if file_size > mem_size || file_end > file_len || vaddr.checked_add(mem_size).is_none() {
         return Err(ExecError::BadSegment);
     }
     let flags = ph.p_flags(endian).0;

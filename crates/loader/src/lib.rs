@@ -28,6 +28,6 @@ mod pages;
 mod stack;
 
 pub use auxv::auxv_for;
-pub use elf::{ExecError, LoadPlan, Segment, plan};
+pub use elf::{ExecError, LoadPlan, Segment, plan, plan_from_head};
 pub use pages::{Fill, PagePlan};
 pub use stack::{StackError, StackImage, build_stack};

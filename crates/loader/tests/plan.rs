@@ -684,3 +684,23 @@ fn auxiliary_vector_for_a_plan() {
     assert!(auxv.iter().all(|(k, _)| !phdr_keys.contains(k)));
     assert_eq!(auxv.len(), 11);
 }
+
+#[test]
+fn plan_from_the_head_of_a_file_matches_the_whole_file() {
+    let file = typical();
+    let whole = plan(&file, USER_TOP, 0).unwrap();
+    // The headers are all in the first 4 KiB: that is all a demand-paging kernel reads.
+    let head = &file[..4096.min(file.len())];
+    let from_head = loader::plan_from_head(head, file.len(), USER_TOP, 0).unwrap();
+    assert_eq!(from_head, whole);
+    // Segments are checked against the real length, not the head's.
+    assert_eq!(
+        loader::plan_from_head(head, 4096, USER_TOP, 0),
+        Err(ExecError::BadSegment)
+    );
+    // A head that stops inside the program header table is refused.
+    assert_eq!(
+        loader::plan_from_head(&file[..EHDR_SIZE + 10], file.len(), USER_TOP, 0),
+        Err(ExecError::NotElf)
+    );
+}

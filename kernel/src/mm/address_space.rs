@@ -23,6 +23,8 @@
 //!   Lantern has no unified page cache yet: `read`/`write` on the file do not see a mapping's
 //!   changes before that write-back.
 
+use super::shmem::ShmemBacking;
+use crate::exec::ProgramImage;
 use crate::fs::Inode;
 use abi::errno::Errno;
 use alloc::collections::BTreeMap;
@@ -140,6 +142,11 @@ pub struct Vma {
     /// MAP_SHARED: writes are seen by every process mapping it (and reach the file).
     pub shared: bool,
     pub file: Option<FileBacking>,
+    /// Shared anonymous memory (MAP_SHARED | MAP_ANONYMOUS, System V shm): its pages are
+    /// the object's frames.
+    pub shmem: Option<ShmemBacking>,
+    /// A program's image (its text and data come from the program file on first touch).
+    pub program: Option<Arc<ProgramImage>>,
 }
 
 impl Vma {
@@ -152,6 +159,8 @@ impl Vma {
             kind,
             shared: false,
             file: None,
+            shmem: None,
+            program: None,
         }
     }
 
@@ -159,7 +168,7 @@ impl Vma {
         matches!(
             self.kind,
             VmaKind::Heap | VmaKind::Stack | VmaKind::Anonymous | VmaKind::File
-        )
+        ) || self.program.is_some()
     }
 
     /// The part of this region from `at` on (its file offset moves along).
@@ -167,6 +176,9 @@ impl Vma {
         let mut tail = self.clone();
         if let Some(file) = &mut tail.file {
             file.offset += (at - self.start) as u64;
+        }
+        if let Some(shmem) = &mut tail.shmem {
+            shmem.first_page += (at - self.start) / PAGE_SIZE;
         }
         tail.start = at;
         tail
@@ -347,10 +359,31 @@ impl AddressSpace {
         Ok(&self.pages[&page].frame)
     }
 
-    /// Brings in a page of a demand-paged region: zeros, or the mapped file's bytes.
+    /// Brings in a page of a demand-paged region: zeros, the mapped file's bytes, or the
+    /// shared memory object's frame.
     fn page_in(&mut self, page: usize, vma: &Vma) -> Result<(), Errno> {
+        if let Some(shmem) = &vma.shmem {
+            let frame = shmem
+                .object
+                .frame(shmem.first_page + (page - vma.start) / PAGE_SIZE)?;
+            self.table
+                .map(page, frame.pa(), PageSize::Size4K, vma.perm.pte_flags())
+                .map_err(|_| Errno::ENOMEM)?;
+            self.pages.insert(
+                page,
+                Page {
+                    frame,
+                    writable: vma.perm.write,
+                },
+            );
+            return Ok(());
+        }
         let frame = Frame::alloc_zeroed().map_err(|_| Errno::ENOMEM)?;
-        if let Some(file) = &vma.file {
+        if let Some(image) = &vma.program {
+            let mut bytes = [0u8; PAGE_SIZE];
+            image.read_page(page, &mut bytes)?;
+            frame.write_bytes(0, &bytes);
+        } else if let Some(file) = &vma.file {
             let mut bytes = [0u8; PAGE_SIZE];
             let offset = file.offset + (page - vma.start) as u64;
             let mut done = 0;

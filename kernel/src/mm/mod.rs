@@ -3,6 +3,7 @@
 
 pub mod address_space;
 pub mod shared;
+pub mod shmem;
 pub mod user;
 
 use crate::devicetree::BootInfo;

@@ -31,30 +31,20 @@ pub static SLEEPERS: WaitQueue = WaitQueue::new();
 
 static TEST_MODE: AtomicBool = AtomicBool::new(false);
 
-/// The contents of the program file at `path` (resolved from `cwd`), after checking that it
+/// The program file at `path` (resolved from `cwd`) and its size, after checking that it
 /// is a regular file the caller may execute.
-pub fn read_program(
+pub fn open_program(
     cwd: &Arc<dyn Inode>,
     path: &str,
     creds: Credentials,
-) -> Result<Vec<u8>, Errno> {
+) -> Result<(Arc<dyn Inode>, usize), Errno> {
     let inode = fs::resolve(cwd, path, true)?;
     let meta = inode.metadata()?;
     if meta.kind != FileType::Regular {
         return Err(Errno::EACCES);
     }
     fs::check_access(&meta, creds, fs::Access::Execute)?;
-    let mut data = alloc::vec![0; meta.size as usize];
-    let mut done = 0;
-    while done < data.len() {
-        let count = inode.read_at(done as u64, &mut data[done..])?;
-        if count == 0 {
-            break;
-        }
-        done += count;
-    }
-    data.truncate(done);
-    Ok(data)
+    Ok((inode, meta.size as usize))
 }
 
 /// The last component of a path (the process name).
@@ -68,14 +58,14 @@ fn base_name(path: &str) -> String {
 pub fn spawn_init(path: &str, test_mode: bool) -> Result<(), Errno> {
     TEST_MODE.store(test_mode, Ordering::Relaxed);
     let root = fs::root();
-    let file = read_program(&root, path, Credentials::default())?;
+    let (program, size) = open_program(&root, path, Credentials::default())?;
     let argv: Vec<&[u8]> = if test_mode {
         alloc::vec![path.as_bytes(), b"--test"]
     } else {
         alloc::vec![path.as_bytes()]
     };
     let envp: [&[u8]; 2] = [b"PATH=/bin", b"HOME=/"];
-    let user = exec::load(path, &file, &argv, &envp)?;
+    let user = exec::load(path, &program, size, &argv, &envp)?;
     let mut files = FdTable::new();
     let console = OpenFile::new(Object::Inode(fs::devfs::console()), O_RDWR);
     for _ in 0..3 {
@@ -230,8 +220,8 @@ pub fn exec(
     }
     let cwd = me.fs.cwd.lock().clone();
     let creds = me.inner().creds;
-    let file = read_program(&cwd, path, creds)?;
-    let loaded = exec::load(path, &file, argv, envp)?;
+    let (program, size) = open_program(&cwd, path, creds)?;
+    let loaded = exec::load(path, &program, size, argv, envp)?;
     end_other_threads(me)?;
     *user = loaded;
     me.set_memory(user.space.clone());

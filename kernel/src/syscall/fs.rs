@@ -80,21 +80,31 @@ pub fn openat(
     let creds = creds(me);
     let inode = if flags & O_CREAT != 0 {
         let (dir, name) = fs::resolve_parent(&base, &path)?;
-        match dir.lookup(name) {
-            Ok(_) if flags & O_EXCL != 0 => return Err(Errno::EEXIST),
-            Ok(existing) if existing.metadata()?.kind == FileType::Directory => {
-                return Err(Errno::EISDIR);
-            }
-            Ok(existing) => fs::resolve(&dir, name, flags & O_NOFOLLOW == 0).unwrap_or(existing),
-            Err(Errno::ENOENT) => {
-                if path.ends_with('/') {
+        // Look up, else create; if someone else creates the name between the two (another
+        // process racing on the same name), look it up again: without O_EXCL, opening what
+        // they made is the answer, as if the lookup had come second.
+        loop {
+            match dir.lookup(name) {
+                Ok(_) if flags & O_EXCL != 0 => return Err(Errno::EEXIST),
+                Ok(existing) if existing.metadata()?.kind == FileType::Directory => {
                     return Err(Errno::EISDIR);
                 }
-                fs::check_access(&dir.metadata()?, creds, Access::Write)?;
-                let perm = mode as u32 & 0o7777 & !me.fs.umask.load(Ordering::Relaxed);
-                dir.create(name, FileType::Regular, perm, creds.euid, creds.egid)?
+                Ok(existing) => {
+                    break fs::resolve(&dir, name, flags & O_NOFOLLOW == 0).unwrap_or(existing);
+                }
+                Err(Errno::ENOENT) => {
+                    if path.ends_with('/') {
+                        return Err(Errno::EISDIR);
+                    }
+                    fs::check_access(&dir.metadata()?, creds, Access::Write)?;
+                    let perm = mode as u32 & 0o7777 & !me.fs.umask.load(Ordering::Relaxed);
+                    match dir.create(name, FileType::Regular, perm, creds.euid, creds.egid) {
+                        Err(Errno::EEXIST) if flags & O_EXCL == 0 => continue,
+                        created => break created?,
+                    }
+                }
+                Err(e) => return Err(e),
             }
-            Err(e) => return Err(e),
         }
     } else {
         fs::resolve(&base, &path, flags & O_NOFOLLOW == 0)?

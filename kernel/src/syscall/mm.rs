@@ -5,6 +5,7 @@
 use crate::exec::MMAP_TOP;
 use crate::fs::FileType;
 use crate::mm::address_space::FileBacking;
+use crate::mm::shmem::{SharedMemory, ShmemBacking};
 use crate::mm::{Perm, Vma, VmaKind};
 use crate::proc::{Process, UserState};
 use abi::errno::Errno;
@@ -123,6 +124,12 @@ pub fn mmap(
     } else {
         VmaKind::Anonymous
     };
+    // Shared anonymous memory lives in an object of its own, so that the pages a parent
+    // and a child touch after fork are the same pages.
+    let shmem = (shared && file.is_none()).then(|| ShmemBacking {
+        object: SharedMemory::new(len / PAGE_SIZE),
+        first_page: 0,
+    });
     space.add_vma(Vma {
         start,
         end: start + len,
@@ -130,6 +137,8 @@ pub fn mmap(
         kind,
         shared,
         file,
+        shmem,
+        program: None,
     })?;
     Ok(start)
 }

@@ -4,7 +4,8 @@
 //!   `munmap` (touching it then is SIGSEGV, checked in a child).
 //! - `mprotect` to read-only makes a write SIGSEGV while reads work; PROT_NONE makes reads
 //!   SIGSEGV too.
-//! - Across `fork`, a MAP_SHARED mapping is shared (the child's write is seen by the parent)
+//! - Across `fork`, a MAP_SHARED mapping is shared (the child's write is seen by the parent,
+//!   also in a page nobody had touched before the fork)
 //!   while a MAP_PRIVATE one is copied on write (it is not).
 //! - `madvise(MADV_DONTNEED)` makes private pages read as zeros again.
 //! - Bad requests fail as on Linux: zero length, unaligned offset or MAP_FIXED address,
@@ -136,21 +137,29 @@ fn protection() {
 
 fn across_fork() {
     let mut shared =
-        Mapping::anonymous(PAGE, true).unwrap_or_else(|e| ulib::fail!("mmap shared: {e}"));
+        Mapping::anonymous(2 * PAGE, true).unwrap_or_else(|e| ulib::fail!("mmap shared: {e}"));
     let mut private =
         Mapping::anonymous(PAGE, false).unwrap_or_else(|e| ulib::fail!("mmap private: {e}"));
     shared.bytes_mut()[0] = 1;
     private.bytes_mut()[0] = 1;
     let (shared_addr, private_addr) = (shared.addr(), private.addr());
+    // The second shared page is touched by nobody before the fork: it must still be one
+    // page for both (the first touch, by the child, makes it for both).
     let status = in_child(|| {
         write_volatile_at(shared_addr, 42);
         write_volatile_at(private_addr, 42);
+        write_volatile_at(shared_addr + PAGE, 43);
     });
     check_eq!(status, wait::exited(0), "the child wrote both mappings");
     check_eq!(
         shared.bytes()[0],
         42,
         "MAP_SHARED: the parent sees the child's write"
+    );
+    check_eq!(
+        shared.bytes()[PAGE],
+        43,
+        "MAP_SHARED: a page first touched by the child after fork is the parent's too"
     );
     check_eq!(
         private.bytes()[0],

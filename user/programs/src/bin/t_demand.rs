@@ -1,0 +1,156 @@
+//! Test `t_demand` (expects `exit=0`): demand paging and copy-on-write fork (concepts M3,
+//! M4).
+//!
+//! - Reserving 1 GiB and touching 4 of its pages adds about 4 pages to the resident set.
+//! - The program's own image is paged in from its file on first touch: a 1 MiB initialized
+//!   array that has not been read is not resident; reading it makes it resident, with the
+//!   bytes the file holds.
+//! - Fork of a process with 64 MiB touched copies (almost) nothing: free memory barely
+//!   moves; then each side sees only its own writes, and a child that writes all 64 MiB
+//!   gets its own copies.
+//!
+//! On Linux (qemu-user) the resident-set and free-memory figures belong to the emulator, so
+//! those checks run on Lantern only; the data checks run everywhere.
+
+#![no_std]
+#![no_main]
+#![forbid(unsafe_code)]
+
+use ulib::abi::wait;
+use ulib::hazard::{read_volatile_at, write_volatile_at};
+use ulib::mm::Mapping;
+use ulib::process::Fork;
+use ulib::procfs::Fields;
+use ulib::{check, check_eq};
+
+ulib::entry!(main);
+
+const PAGE: usize = 4096;
+const MIB: usize = 1 << 20;
+
+/// A megabyte of initialized data: it lives in the program file (`.data`).
+static IMAGE_DATA: [u8; MIB] = {
+    let mut bytes = [0u8; MIB];
+    let mut i = 0;
+    while i < MIB {
+        bytes[i] = (i % 253) as u8 ^ 0x5a;
+        i += 1;
+    }
+    bytes
+};
+
+/// This process's resident set in pages (`VmRSS` of `/proc/self/status`).
+fn resident_pages() -> usize {
+    let status = Fields::read("/proc/self/status").unwrap_or_else(|e| ulib::fail!("status: {e}"));
+    status
+        .number::<usize>("VmRSS")
+        .unwrap_or_else(|e| ulib::fail!("VmRSS: {e:?}"))
+        / 4
+}
+
+/// Free memory in KiB (`MemFree` of `/proc/meminfo`).
+fn free_kib() -> usize {
+    let info = Fields::read("/proc/meminfo").unwrap_or_else(|e| ulib::fail!("meminfo: {e}"));
+    info.number::<usize>("MemFree")
+        .unwrap_or_else(|e| ulib::fail!("MemFree: {e:?}"))
+}
+
+fn reserve_a_gigabyte() {
+    let before = resident_pages();
+    let map = Mapping::anonymous(1 << 30, false).unwrap_or_else(|e| ulib::fail!("mmap 1 GiB: {e}"));
+    for i in 0..4 {
+        write_volatile_at(map.addr() + i * (256 * MIB), i as u64 + 1);
+    }
+    for i in 0..4 {
+        check_eq!(
+            read_volatile_at(map.addr() + i * (256 * MIB)),
+            i as u64 + 1,
+            "a touched page of the gigabyte keeps its byte"
+        );
+    }
+    if ulib::on_lantern() {
+        let grown = resident_pages().saturating_sub(before);
+        check!(
+            (4..=8).contains(&grown),
+            "reserving 1 GiB and touching 4 pages added {grown} resident pages (expected about 4)"
+        );
+    }
+}
+
+fn program_image_on_demand() {
+    let before = resident_pages();
+    let mut sum = 0u64;
+    let mut expected = 0u64;
+    for (i, &byte) in IMAGE_DATA.iter().enumerate() {
+        sum += u64::from(core::hint::black_box(byte));
+        expected += u64::from((i % 253) as u8 ^ 0x5a);
+    }
+    check_eq!(sum, expected, "the program's data came from its file");
+    if ulib::on_lantern() {
+        let grown = resident_pages().saturating_sub(before);
+        check!(
+            grown >= MIB / PAGE - 8,
+            "reading 1 MiB of the program's data made {grown} pages resident (expected about 256: \
+             they were not in memory before the first touch)"
+        );
+    }
+}
+
+fn fork_copies_on_write() {
+    const SIZE: usize = 64 * MIB;
+    let mut map =
+        Mapping::anonymous(SIZE, false).unwrap_or_else(|e| ulib::fail!("mmap 64 MiB: {e}"));
+    for page in (0..SIZE).step_by(PAGE) {
+        map.bytes_mut()[page] = 1;
+    }
+    let addr = map.addr();
+    let free_before = free_kib();
+    match ulib::fork() {
+        Ok(Fork::Child) => {
+            if ulib::on_lantern() {
+                let used = free_before.saturating_sub(free_kib());
+                // Page tables and a kernel stack, not 64 MiB of copies.
+                check!(
+                    used < 4 * 1024,
+                    "fork of 64 MiB used {used} KiB (copy-on-write should copy almost nothing)"
+                );
+            }
+            write_volatile_at(addr, 2u64);
+            check_eq!(read_volatile_at(addr), 2, "the child sees its own write");
+            let free_mid = free_kib();
+            for page in (PAGE..SIZE).step_by(PAGE) {
+                write_volatile_at(addr + page, 3);
+            }
+            if ulib::on_lantern() {
+                let copied = free_mid.saturating_sub(free_kib());
+                check!(
+                    copied >= 60 * 1024,
+                    "writing all 64 MiB in the child copied only {copied} KiB"
+                );
+            }
+            ulib::exit(0)
+        }
+        Ok(Fork::Parent(pid)) => {
+            let status = ulib::waitpid(pid).unwrap_or_else(|e| ulib::fail!("wait: {e}"));
+            check_eq!(status, wait::exited(0), "the child's checks passed");
+            check_eq!(
+                map.bytes()[0],
+                1,
+                "the parent does not see the child's write"
+            );
+            check!(
+                (0..SIZE).step_by(PAGE).all(|page| map.bytes()[page] == 1),
+                "every page of the parent kept its value"
+            );
+        }
+        Err(e) => ulib::fail!("fork: {e}"),
+    }
+}
+
+fn main() -> i32 {
+    reserve_a_gigabyte();
+    program_image_on_demand();
+    fork_copies_on_write();
+    ulib::println!("t_demand: ok");
+    0
+}
