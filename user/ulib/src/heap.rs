@@ -23,22 +23,26 @@
 //!   ends there, so it never gives back memory in use or memory it does not hold.
 //! - The state, and moving the break, are done only with [`HEAP`]'s lock held.
 //!
+//! The lock is a futex [`Mutex`]: a thread that finds it held sleeps instead of spinning,
+//! which matters when the holder was preempted on the same hart (a spinner would burn its
+//! whole time slice while the holder cannot run). A thread never holds it while allocating
+//! again, and signal handlers must not allocate (one that interrupts an allocation in its
+//! own thread would wait for itself forever).
+//!
 //! When no block fits and the kernel refuses to raise the break, `alloc` returns null:
 //! `Vec::try_reserve` and friends see an error, and infallible allocations end in
 //! `alloc::alloc::handle_alloc_error`, which in `no_std` panics with "memory allocation of
 //! N bytes failed"; the panic handler prints that and exits with status 101.
 
 use core::alloc::{GlobalAlloc, Layout};
-use core::cell::UnsafeCell;
 use core::mem::size_of;
-use core::ops::{Deref, DerefMut};
 use core::ptr;
-use core::sync::atomic::{AtomicBool, Ordering};
 
 use abi::Errno;
 use abi::mm::PAGE_SIZE;
 
 use crate::raw;
+use crate::sync::{Mutex, MutexGuard};
 
 /// Allocation granularity and smallest alignment handed out.
 const UNIT: usize = 16;
@@ -83,51 +87,25 @@ struct State {
     held: usize,
 }
 
-/// The allocator's state and the lock that guards it and the break.
+/// The allocator's state, behind the lock that also guards moving the break.
 pub struct Heap {
-    state: UnsafeCell<State>,
-    locked: AtomicBool,
+    state: Mutex<State>,
 }
 
-// SAFETY: every access to `state` goes through `Heap::lock`, which admits one thread at a
-// time, so sharing `&Heap` between threads cannot race.
-unsafe impl Sync for Heap {}
+// SAFETY: the raw pointers in `State` point into heap memory that belongs to the allocator
+// as a whole, not to the thread that last touched it; `Mutex` lets one thread at a time use
+// them.
+unsafe impl Send for State {}
 
 /// The allocator behind `alloc::{boxed::Box, vec::Vec, string::String}`.
 #[global_allocator]
 pub static HEAP: Heap = Heap {
-    state: UnsafeCell::new(State {
+    state: Mutex::new(State {
         head: ptr::null_mut(),
         top: 0,
         held: 0,
     }),
-    locked: AtomicBool::new(false),
 };
-
-/// Access to the [`State`] while [`Heap::locked`] is held; dropping it unlocks.
-struct Locked<'a>(&'a Heap);
-
-impl Deref for Locked<'_> {
-    type Target = State;
-
-    fn deref(&self) -> &State {
-        // SAFETY: this guard holds the lock, so no other reference to the state exists.
-        unsafe { &*self.0.state.get() }
-    }
-}
-
-impl DerefMut for Locked<'_> {
-    fn deref_mut(&mut self) -> &mut State {
-        // SAFETY: this guard holds the lock, and `&mut self` makes this the only reference.
-        unsafe { &mut *self.0.state.get() }
-    }
-}
-
-impl Drop for Locked<'_> {
-    fn drop(&mut self) {
-        self.0.locked.store(false, Ordering::Release);
-    }
-}
 
 /// `size` rounded up to [`UNIT`]; `None` on overflow. Zero-sized requests get one unit.
 fn block_size(layout: Layout) -> Option<usize> {
@@ -264,15 +242,8 @@ impl State {
 }
 
 impl Heap {
-    fn lock(&self) -> Locked<'_> {
-        while self
-            .locked
-            .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
-            .is_err()
-        {
-            core::hint::spin_loop();
-        }
-        Locked(self)
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock()
     }
 
     /// How much memory the allocator holds and how much of it is free.

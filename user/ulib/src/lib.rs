@@ -13,7 +13,8 @@
 //! - [`print!`], [`println!`], [`eprint!`] and [`eprintln!`] write to fd 1 / fd 2 ([`io`]).
 //! - A global allocator on the program break ([`heap`]) makes
 //!   `alloc::{vec::Vec, string::String, boxed::Box}` work.
-//! - The panic handler prints `panicked at <location>: <message>` and exits with status 101.
+//! - The panic handler prints `panicked at <location>: <message>` and exits with status 101
+//!   (the whole process, whichever thread panicked).
 //! - [`check!`], [`check_eq!`] and [`check_ne!`] ([`mod@check`]) are the assertions of test
 //!   programs: on failure they print what went wrong and exit with status 1.
 //! - [`procfs`] reads Lantern's scheduling files in `/proc` (`/proc/<pid>/sched`,
@@ -23,6 +24,10 @@
 //!   kernel to kill the program, and addresses no user pointer may use.
 //! - [`cli`] is what the command-line tools share (arguments, error messages, buffered
 //!   output, inputs, mode and time formatting); [`log`] reads the kernel log (`syslog`).
+//! - [`thread`] starts threads (`clone` with everything shared but the stack) and joins
+//!   them; [`sync`] has what threads coordinate with, all built on `futex`: [`sync::Mutex`],
+//!   [`sync::Condvar`], [`sync::RwLock`], [`sync::Semaphore`] (P/V), [`sync::Barrier`], and
+//!   the raw futex calls ([`sync::futex`]).
 //!
 //! All `unsafe` code of user space lives in this crate; every `unsafe` block carries a
 //! `// SAFETY:` comment saying why it is sound.
@@ -56,8 +61,10 @@ pub mod raw;
 pub mod sched;
 pub mod signal;
 pub mod start;
+pub mod sync;
 pub mod sys;
 pub mod syscall;
+pub mod thread;
 pub mod tty;
 
 pub use abi::Errno;

@@ -3,6 +3,10 @@
 //!
 //! Printing does not allocate, so allocation failures (which panic, see [`crate::heap`])
 //! are reported too. A panic while printing the message exits at once.
+//!
+//! The exit is `exit_group`: a panic in any thread ends the whole process (there is no
+//! unwinding, so the panic cannot be handed to the thread's joiner as `std` does). If two
+//! threads panic at once, the second exits at once without printing.
 
 use core::panic::PanicInfo;
 use core::sync::atomic::{AtomicBool, Ordering};

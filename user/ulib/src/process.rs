@@ -7,9 +7,10 @@
 //! [`kill`] (process groups, "every process") and travel sign-extended in the register.
 //! Wait statuses are the raw `int` Linux stores; decode them with [`abi::wait`].
 //!
-//! [`fork`] is sound only because user programs are single-threaded: the child's copy of
-//! memory cannot hold a half-finished update by another thread (ulib's one lock, the heap's,
-//! is never held across a system call that returns to Rust code in two processes).
+//! [`fork`] copies only the calling thread. In a single-threaded program that is sound: the
+//! child's copy of memory cannot hold a half-finished update by another thread. A program
+//! that has started threads ([`crate::thread`]) should not fork: a lock another thread held
+//! at that moment (the heap's, say) stays locked for good in the child.
 
 use alloc::vec::Vec;
 use core::sync::atomic::AtomicI32;
@@ -143,7 +144,9 @@ pub enum Fork {
 pub fn fork() -> Result<Fork, Errno> {
     // Without CLONE_VM the child gets its own copy of the address space and keeps using its
     // copy of the current stack (stack pointer 0), so neither sees the other's writes.
-    // SAFETY: as above; the program is single-threaded, the NULL tid pointers unused.
+    // SAFETY: as above; the NULL tid pointers are unused. Other threads are not copied, so
+    // whatever they were changing was under a lock that stays held in the child: a hang
+    // there at worst (see the module comment), never a torn value.
     let ret = unsafe { syscall5(nr::CLONE, SIGCHLD as usize, 0, 0, 0, 0) };
     match decode(ret)? {
         0 => Ok(Fork::Child),

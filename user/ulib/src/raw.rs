@@ -254,3 +254,29 @@ pub fn ioctl(fd: usize, request: usize, arg: usize) -> Result<usize, Errno> {
     // comment for why callers pass only addresses that hold no Rust data.
     crate::syscall::decode(unsafe { syscall3(nr::IOCTL, fd, request, arg) })
 }
+
+/// `futex(addr, op, val, timeout, addr2, val3)` with arbitrary addresses and operation, for
+/// tests of the kernel's checks (unaligned or bad words, unknown operations, bad timeouts).
+///
+/// # Panics
+/// If `op` is `FUTEX_WAKE_OP` (with or without modifier bits), the one operation that writes
+/// user memory (`*addr2`).
+pub fn futex(addr: usize, op: u32, val: u32, timeout: usize, addr2: usize, val3: u32) -> isize {
+    assert!(
+        op & abi::process::FUTEX_CMD_MASK != abi::process::FUTEX_WAKE_OP,
+        "raw::futex does not pass FUTEX_WAKE_OP, which writes memory"
+    );
+    // SAFETY: every other futex operation only reads user memory (the words and the
+    // timeout), which the kernel validates, or sleeps; none writes Rust-visible memory.
+    unsafe {
+        syscall6(
+            nr::FUTEX,
+            addr,
+            op as usize,
+            val as usize,
+            timeout,
+            addr2,
+            val3 as usize,
+        )
+    }
+}
