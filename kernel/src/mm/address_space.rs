@@ -554,13 +554,17 @@ impl AddressSpace {
         self.split_at(end);
         self.vmas.retain(|v| !(start <= v.start && v.end <= end));
         let pages: Vec<usize> = self.pages.range(start..end).map(|(&p, _)| p).collect();
+        // The frames are let go only after the shootdown: until then another hart may
+        // still reach them through its TLB.
+        let mut released = Vec::with_capacity(pages.len());
         for page in &pages {
-            self.pages.remove(page);
+            released.extend(self.pages.remove(page));
             let _ = self.table.unmap(*page);
         }
         if !pages.is_empty() {
             self.shootdown(None);
         }
+        drop(released);
     }
 
     /// Gives `[start, end)` the permissions `perm` (mprotect). `ENOMEM` if part of the range
@@ -616,11 +620,13 @@ impl AddressSpace {
                     .is_some_and(|v| !v.shared && v.demand_paged())
             })
             .collect();
+        let mut released = Vec::with_capacity(private.len());
         for page in &private {
-            self.pages.remove(page);
+            released.extend(self.pages.remove(page));
             let _ = self.table.unmap(*page);
         }
         self.shootdown(None);
+        drop(released);
         Ok(())
     }
 

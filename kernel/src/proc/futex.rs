@@ -105,18 +105,21 @@ pub fn wait(
         // both locks; if the page went away in between (another thread unmapped it), again.
         space.check_access(addr, 4, Access::Read)?;
         let memory = space.lock();
+        // The word is read with `futex` held: a waker that changed it afterwards takes
+        // `futex` after us and finds us queued.
+        let mut waiters = WAITERS.lock();
         let Some((value, shared_pa)) = memory.resident_word(addr) else {
+            drop(waiters);
             continue;
         };
+        drop(memory);
         let key = match (private, shared_pa) {
             (false, Some(pa)) => Key::Shared { pa },
             _ => Key::Private {
-                space: memory.id(),
+                space: space.id(),
                 addr,
             },
         };
-        let mut waiters = WAITERS.lock();
-        drop(memory);
         if value != expected {
             return Err(Errno::EAGAIN);
         }
@@ -238,8 +241,8 @@ pub fn requeue(
         }
     };
     let (from, to) = (key_of(addr), key_of(target));
-    let value = memory.resident_word(addr).map(|(v, _)| v);
     let mut waiters = WAITERS.lock();
+    let value = memory.resident_word(addr).map(|(v, _)| v);
     drop(memory);
     if let Some(expected) = expected
         && value != Some(expected)

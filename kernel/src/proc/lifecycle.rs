@@ -173,11 +173,14 @@ pub fn clone(
         handlers,
         blocked: me.blocked_signals(),
     })?;
-    let clear_child_tid = {
-        let mut start = child.start.lock();
-        let child_user = start.as_mut().expect("a new task has its user state");
-        setup(child_user, child.pid)
-    };
+    // Out of `proc-start` while `setup` runs: it copies to user memory, which may sleep.
+    let mut child_user = child
+        .start
+        .lock()
+        .take()
+        .expect("a new task has its user state");
+    let clear_child_tid = setup(&mut child_user, child.pid);
+    *child.start.lock() = Some(child_user);
     match clear_child_tid {
         Ok(address) => child.inner().clear_child_tid = address,
         Err(errno) => {

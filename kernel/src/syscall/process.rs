@@ -67,7 +67,13 @@ pub fn clone(
     if flags & CLONE_PARENT != 0 && me.tgid == crate::proc::INIT_PID {
         return Err(Errno::EINVAL);
     }
+    // The parent's copy of the tid is written before the child can run (a new thread may
+    // finish at once and clear that very word, as CLONE_CHILD_CLEARTID asks).
+    let mut parent_space = user.space.clone();
     let pid = lifecycle::clone(me, user, flags, |child, pid| {
+        if flags & CLONE_PARENT_SETTID != 0 {
+            UserPtr::<u32>::new(parent_tid).write(&mut parent_space, &(pid as u32))?;
+        }
         if new_sp != 0 {
             child.ctx.regs[hal::trap::reg::SP] = new_sp;
         }
@@ -83,9 +89,6 @@ pub fn clone(
             0
         })
     })?;
-    if flags & CLONE_PARENT_SETTID != 0 {
-        UserPtr::<u32>::new(parent_tid).write(&mut user.space, &(pid as u32))?;
-    }
     Ok(pid)
 }
 

@@ -263,9 +263,30 @@ fn run_test(name: &str, expected: Outcome) -> Result<(), String> {
 /// if the test was already gone.
 fn watch(test: Pid) -> ! {
     let _ = ulib::sleep(TIME_LIMIT_SECS);
+    report_stuck(test);
     match ulib::kill(test, SIGKILL) {
         Ok(()) => ulib::exit(0),
         Err(_) => ulib::exit(1),
+    }
+}
+
+/// Before a stuck test is killed: what each of its threads is doing (state, and where in
+/// the kernel it sleeps), from `/proc/<pid>/task/<tid>/status`, so a hang can be told
+/// from slowness and traced.
+fn report_stuck(test: Pid) {
+    let Ok(tids) = ulib::procfs::tids(test) else {
+        return;
+    };
+    for tid in tids {
+        let Ok(status) = ulib::procfs::Fields::read(&format!("/proc/{test}/task/{tid}/status"))
+        else {
+            continue;
+        };
+        println!(
+            "init: test pid {test} thread {tid}: {} (waiting at {})",
+            status.get("State").unwrap_or("?"),
+            status.get("Wchan").unwrap_or("-")
+        );
     }
 }
 
