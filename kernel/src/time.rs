@@ -66,6 +66,7 @@ pub fn on_timer_interrupt() {
     crate::proc::lifecycle::SLEEPERS.wake_up_to(now);
     crate::proc::signal::expire_timers(now);
     crate::fs::poll::expire(now);
+    crate::ipc::sem::expire(now);
     crate::proc::sched::tick();
 }
 

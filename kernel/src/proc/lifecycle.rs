@@ -215,6 +215,8 @@ pub fn exit(me: Arc<Process>, status: i32) -> ! {
     let files = me.files.lock().take_all();
     drop(files);
     signal::exit_cleanup(me.pid);
+    // System V semaphores (concept I7): apply this process's SEM_UNDO adjustments.
+    crate::ipc::sem::exit(me.pid);
     console::process_exited(me.pid);
     let children = core::mem::take(&mut me.inner().children);
     let init = lookup(INIT_PID).expect("init exists while other processes do");

@@ -18,7 +18,8 @@
 //! Interrupted system calls: a blocking call that a signal cut short returns `EINTR`. If a
 //! handler with `SA_RESTART` runs, or if no handler runs at all (the signal stopped and
 //! continued the process), the call is restarted by backing the pc up to the `ecall` —
-//! except calls Linux never restarts after a handler (sleeps, `sigsuspend`, `poll`).
+//! except calls Linux never restarts after a handler (sleeps, `sigsuspend`, `poll`, System V
+//! message queues), and System V semaphore waits, which Linux never restarts at all.
 //!
 //! Locking: `pending` and `blocked` are atomics (checked on every return to user mode); the
 //! per-signal info and alternate stack live under the `signal` lock, dispositions under the
@@ -214,8 +215,11 @@ pub fn interrupted(me: &Process) -> bool {
 pub enum Restart {
     /// Restart if no handler ran or the handler has `SA_RESTART` (`ERESTARTSYS`).
     UnlessHandlerForbids,
-    /// Restart only if no handler ran (`ERESTARTNOHAND`): sleeps, `sigsuspend`, `poll`.
+    /// Restart only if no handler ran (`ERESTARTNOHAND`): sleeps, `sigsuspend`, `poll`,
+    /// `msgsnd`, `msgrcv`.
     OnlyWithoutHandler,
+    /// Never restart: `EINTR` even if no handler ran (`semop`, `semtimedop`; signal(7)).
+    Never,
 }
 
 /// The restart rule for system call `number` when it returns `EINTR`.
@@ -226,7 +230,10 @@ pub fn restart_rule(number: usize) -> Restart {
         | nr::RT_SIGSUSPEND
         | nr::RT_SIGTIMEDWAIT
         | nr::PPOLL
-        | nr::PSELECT6 => Restart::OnlyWithoutHandler,
+        | nr::PSELECT6
+        | nr::MSGSND
+        | nr::MSGRCV => Restart::OnlyWithoutHandler,
+        nr::SEMOP | nr::SEMTIMEDOP => Restart::Never,
         _ => Restart::UnlessHandlerForbids,
     }
 }
@@ -315,7 +322,9 @@ pub fn deliver(
             }
         }
     }
-    if let Some(call) = interrupted {
+    if let Some(call) = interrupted
+        && call.rule != Restart::Never
+    {
         // No handler ran: the call carries on as if nothing happened.
         restart(user, call);
     }
