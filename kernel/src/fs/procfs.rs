@@ -387,6 +387,15 @@ fn status(process: &Arc<proc::Process>) -> Result<String, Errno> {
     Ok(text)
 }
 
+/// The switches under `/proc/sys/kernel` are root's: `EACCES` for anyone else.
+fn require_root() -> Result<(), Errno> {
+    let me = sched::current().ok_or(Errno::EPERM)?;
+    if me.inner().creds.euid != 0 {
+        return Err(Errno::EACCES);
+    }
+    Ok(())
+}
+
 impl Inode for ProcNode {
     fn metadata(&self) -> Result<Metadata, Errno> {
         let (kind, perm, nlink) = match self.0 {
@@ -440,10 +449,7 @@ impl Inode for ProcNode {
                 Ok(data.len())
             }
             Node::SchedPolicy => {
-                let me = sched::current().ok_or(Errno::EPERM)?;
-                if me.inner().creds.euid != 0 {
-                    return Err(Errno::EACCES);
-                }
+                require_root()?;
                 let name = core::str::from_utf8(data)
                     .map_err(|_| Errno::EINVAL)?
                     .trim();
@@ -451,10 +457,7 @@ impl Inode for ProcNode {
                 Ok(data.len())
             }
             Node::DeadlockDetect => {
-                let me = sched::current().ok_or(Errno::EPERM)?;
-                if me.inner().creds.euid != 0 {
-                    return Err(Errno::EACCES);
-                }
+                require_root()?;
                 match core::str::from_utf8(data).map(str::trim) {
                     Ok("0") => sem::set_detector(false),
                     Ok("1") => sem::set_detector(true),
