@@ -31,7 +31,7 @@
 //!   so does a stop and `SIGCONT` without a handler (on Lantern; Linux does the same).
 //! - `SEM_UNDO`: a child that takes a unit with `SEM_UNDO` and exits (or is killed while
 //!   holding it) gives it back, and `GETPID` then names the child; an undo that would take
-//!   the value below 0 stops at 0; `SETVAL` cancels the pending undo.
+//!   the value below 0 stops at 0; `SETVAL` and `SETALL` cancel the pending undo.
 //! - `/proc/sysvipc/sem` lists the set with its key, id, mode and size.
 
 #![no_std]
@@ -800,7 +800,8 @@ fn check_undo() {
     check_eq!(value(set, 0), 3, "a killed holder's unit comes back");
     check_ok!(fs::close(ready_r), "close the pipe");
 
-    // An undo that would go below 0 stops at 0.
+    // A SEM_UNDO increment is taken back at exit too; if its units are gone by then, the
+    // value stops at 0.
     set_value(set, 1, 0);
     let child = spawn(move || match op(set, &[sembuf(1, 2, SEM_UNDO)]) {
         Ok(()) => 0,
@@ -825,33 +826,48 @@ fn check_undo() {
     check_eq!(fs::write(go_w, b"g"), Ok(1), "let the child exit");
     expect_exit(child, "the child exited");
     check_eq!(value(set, 1), 0, "an undo below zero stops at zero");
+    for fd in [ready_r, ready_w, go_r, go_w] {
+        let _ = fs::close(fd);
+    }
 
-    // SETVAL cancels a pending undo.
-    let (ready_r2, ready_w2) = check_ok!(fs::pipe(), "pipe");
-    let (go_r2, go_w2) = check_ok!(fs::pipe(), "pipe");
+    // SETVAL and SETALL cancel pending undos.
     set_value(set, 1, 1);
+    check_undo_cancelled(set, "SETVAL", || set_value(set, 1, 0));
+    set_value(set, 1, 1);
+    check_undo_cancelled(set, "SETALL", || {
+        check_ok!(ipc::semctl_setall(set.id(), &[3, 0]), "SETALL");
+    });
+    remove(set);
+}
+
+/// A child takes the unit of semaphore 1 with `SEM_UNDO`; `cancel` (named `how`) runs
+/// while the child holds it and sets semaphore 1 to 0; after the child exits, semaphore 1
+/// must still be 0: no undo gave the unit back.
+fn check_undo_cancelled(set: SemSet, how: &str, cancel: impl FnOnce()) {
+    let (ready_r, ready_w) = check_ok!(fs::pipe(), "pipe");
+    let (go_r, go_w) = check_ok!(fs::pipe(), "pipe");
     let child = spawn(move || {
         if op(set, &[sembuf(1, -1, SEM_UNDO)]).is_err() {
             return WRONG;
         }
-        let _ = fs::write(ready_w2, b"r");
+        let _ = fs::write(ready_w, b"r");
         let mut byte = [0u8];
-        let _ = fs::read(go_r2, &mut byte);
+        let _ = fs::read(go_r, &mut byte);
         0
     });
+    let mut byte = [0u8];
     check_eq!(
-        fs::read(ready_r2, &mut byte),
+        fs::read(ready_r, &mut byte),
         Ok(1),
         "the child took the unit"
     );
-    set_value(set, 1, 0);
-    check_eq!(fs::write(go_w2, b"g"), Ok(1), "let the child exit");
+    cancel();
+    check_eq!(fs::write(go_w, b"g"), Ok(1), "let the child exit");
     expect_exit(child, "the child exited");
-    check_eq!(value(set, 1), 0, "SETVAL cancelled the child's undo");
-    for fd in [ready_r, go_w, ready_r2, go_w2] {
+    check_eq!(value(set, 1), 0, "{how} cancelled the child's undo");
+    for fd in [ready_r, ready_w, go_r, go_w] {
         let _ = fs::close(fd);
     }
-    remove(set);
 }
 
 fn check_proc_file() {
