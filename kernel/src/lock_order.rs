@@ -16,15 +16,16 @@
 //!    it. (irq: the tick expires timeouts)
 //! 1. `wait-queue` (kernel/src/proc/wait_queue.rs): held while a sleeper checks its
 //!    condition and marks itself blocked; wakers take it to collect sleepers. (irq: the
-//!    timer wakes `SLEEPERS` and the pollers)
+//!    timer wakes `SLEEPERS`, the pollers and timed semaphore waiters)
 //!    Conditions checked under it take, in this order: `fd-table` (ppoll), `fifos`,
-//!    `msg-queues`, `terminal`, `pipe`, `eventfd` — each only briefly.
+//!    `msg-queues`, `sem-sets`, `terminal`, `pipe`, `eventfd` — each only briefly.
 //!
 //!    `terminal` (kernel/src/console.rs: the line discipline, session and foreground group)
 //!    is held while echoing (then `console-line`) and while `TIOCSCTTY` looks for live
 //!    members of the old session (then `process-table`, `proc`). (irq: the UART)
 //!
-//!    `fifos` (kernel/src/fs/fifo.rs) comes before `pipe`. `msg-queues`, `eventfd`, `pipe`,
+//!    `fifos` (kernel/src/fs/fifo.rs) comes before `pipe`. `msg-queues`, `sem-sets`
+//!    (kernel/src/ipc/sem.rs; the deadlock detector runs under it), `eventfd`, `pipe`,
 //!    `itimers` (irq: the tick), `sighand` and `signal` (kernel/src/proc/signal.rs) are
 //!    otherwise taken alone: signal sending takes `sighand`, `signal` and `proc` one after
 //!    the other, never nested.

@@ -67,6 +67,7 @@ pub fn on_timer_interrupt() {
     crate::proc::signal::expire_timers(now);
     crate::fs::poll::expire(now);
     crate::proc::futex::expire(now);
+    crate::ipc::sem::expire(now);
     crate::proc::sched::tick();
 }
 

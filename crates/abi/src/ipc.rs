@@ -1,16 +1,23 @@
-//! System V IPC in the Linux riscv64 ABI (concept I3, message queues): the key and flag
-//! values of `msgget`, `msgsnd` and `msgrcv`, the `msgctl` commands, the limits Linux
-//! starts with, and the 64-bit (asm-generic) `struct ipc64_perm` and `struct msqid64_ds`.
+//! System V IPC in the Linux riscv64 ABI (concepts I3 message queues, I7 semaphores): the
+//! key and flag values of `msgget`, `msgsnd`, `msgrcv`, `semget` and `semop`, the `msgctl`
+//! and `semctl` commands, the limits Linux starts with, and the 64-bit (asm-generic)
+//! `struct ipc64_perm`, `struct msqid64_ds`, `struct semid64_ds` and `struct sembuf`.
 //!
 //! Invariants:
-//! - Values are Linux's (`include/uapi/linux/ipc.h`, `msg.h`). Flags travel in the `int`
-//!   `msgflg` argument but are bit sets, so they are `u32`; commands are `i32`.
+//! - Values are Linux's (`include/uapi/linux/ipc.h`, `msg.h`, `sem.h`). Flags travel in
+//!   `int` arguments (or the `short sem_flg`) but are bit sets, so they are `u32`; commands
+//!   are `i32`.
 //! - [`Ipc64Perm`] is 48 bytes (`include/uapi/asm-generic/ipcbuf.h`: five 32-bit ids, a
 //!   32-bit mode, a 16-bit sequence number and its pad, 4 bytes of alignment padding, two
 //!   unused `unsigned long`s); [`MsqidDs`] is 120 bytes (`asm-generic/msgbuf.h` with
-//!   64-bit `long`: the times are single `long`s and the pids 32-bit).
+//!   64-bit `long`: the times are single `long`s and the pids 32-bit); [`SemidDs`] is 88
+//!   bytes (`asm-generic/sembuf.h`: two `long` times, then `sem_nsems` and two unused
+//!   `unsigned long`s); [`SemBuf`] is 6 bytes (three `short`s, no padding).
 //! - A message on the wire (`struct msgbuf`) is a `long` type followed directly by the text:
 //!   [`MSG_TYPE_SIZE`] bytes, then the bytes of the message.
+//! - `semctl`'s fourth argument (`union semun`) travels by value in a register: an `int`
+//!   for `SETVAL` (the low 32 bits), otherwise a pointer (to a [`SemidDs`] or to an array
+//!   of `unsigned short` values, one per semaphore).
 
 use crate::wire::abi_struct;
 
@@ -43,6 +50,34 @@ pub const MSGMNB: usize = 16384;
 
 /// Bytes of the `long mtype` that starts every `struct msgbuf`.
 pub const MSG_TYPE_SIZE: usize = 8;
+
+/// `semop`: undo this operation when the process exits (its *adjustment* is kept by the
+/// kernel per process and semaphore).
+pub const SEM_UNDO: u32 = 0x1000;
+
+/// `semctl`: the pid of the last process that operated on the semaphore.
+pub const GETPID: i32 = 11;
+/// `semctl`: the semaphore's value.
+pub const GETVAL: i32 = 12;
+/// `semctl`: every value of the set, into an array of `unsigned short`.
+pub const GETALL: i32 = 13;
+/// `semctl`: how many processes wait for the semaphore's value to grow.
+pub const GETNCNT: i32 = 14;
+/// `semctl`: how many processes wait for the semaphore's value to become zero.
+pub const GETZCNT: i32 = 15;
+/// `semctl`: set the semaphore's value (clearing every process's adjustment of it).
+pub const SETVAL: i32 = 16;
+/// `semctl`: set every value of the set from an array of `unsigned short`.
+pub const SETALL: i32 = 17;
+
+/// Most semaphores in one set (`SEMMSL`, the default of `kernel.sem`'s first field).
+pub const SEMMSL: usize = 32000;
+/// Most operations in one `semop` call (`SEMOPM`).
+pub const SEMOPM: usize = 500;
+/// Largest value a semaphore may have (`SEMVMX`).
+pub const SEMVMX: i32 = 32767;
+/// Largest adjustment a process may accumulate on one semaphore, either way (`SEMAEM`).
+pub const SEMAEM: i32 = SEMVMX;
 
 abi_struct! {
     /// `struct ipc64_perm`: who owns an IPC object and who may use it.
@@ -98,9 +133,41 @@ abi_struct! {
     }
 }
 
+abi_struct! {
+    /// `struct semid64_ds`: the state of a semaphore set, as `semctl(IPC_STAT)` reports it.
+    pub struct SemidDs {
+        /// Owner and permissions.
+        pub sem_perm: Ipc64Perm,
+        /// Time of the last `semop`, seconds since the epoch (0: never).
+        pub sem_otime: i64,
+        /// Time of creation or of the last `IPC_SET`, `SETVAL` or `SETALL`.
+        pub sem_ctime: i64,
+        /// Semaphores in the set.
+        pub sem_nsems: u64,
+        /// Unused; always zero.
+        pub unused3: u64,
+        /// Unused; always zero.
+        pub unused4: u64,
+    }
+}
+
+abi_struct! {
+    /// `struct sembuf`: one operation of a `semop` call.
+    pub struct SemBuf {
+        /// Which semaphore of the set.
+        pub sem_num: u16,
+        /// Positive: add it; negative: wait until it can be subtracted, then subtract it;
+        /// zero: wait until the value is zero.
+        pub sem_op: i16,
+        /// [`IPC_NOWAIT`] and [`SEM_UNDO`].
+        pub sem_flg: i16,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::wire::WireFormat;
     use core::mem::{offset_of, size_of};
 
     #[test]
@@ -156,6 +223,48 @@ mod tests {
         assert_eq!(image[96..100], 42i32.to_le_bytes());
         assert_eq!(image[100..104], (-1i32).to_le_bytes());
         assert_eq!(MsqidDs::from_bytes(&image), state);
+    }
+
+    #[test]
+    fn semid64_ds_layout_matches_linux() {
+        assert_eq!((size_of::<SemidDs>(), SemidDs::SIZE), (88, 88));
+        assert_eq!(offset_of!(SemidDs, sem_otime), 48);
+        assert_eq!(offset_of!(SemidDs, sem_ctime), 56);
+        assert_eq!(offset_of!(SemidDs, sem_nsems), 64);
+        assert_eq!(offset_of!(SemidDs, unused3), 72);
+        assert_eq!(offset_of!(SemidDs, unused4), 80);
+    }
+
+    #[test]
+    fn sembuf_layout_matches_linux() {
+        assert_eq!((size_of::<SemBuf>(), SemBuf::SIZE), (6, 6));
+        assert_eq!(offset_of!(SemBuf, sem_op), 2);
+        assert_eq!(offset_of!(SemBuf, sem_flg), 4);
+        let op = SemBuf {
+            sem_num: 3,
+            sem_op: -2,
+            sem_flg: (IPC_NOWAIT | SEM_UNDO) as i16,
+        };
+        assert_eq!(op.to_bytes(), [3, 0, 0xfe, 0xff, 0x00, 0x18]);
+        assert_eq!(SemBuf::from_bytes(&op.to_bytes()), op);
+        // An array of them is packed: the second starts at byte 6.
+        let ops = [op, SemBuf::default()];
+        let mut image = [0u8; 12];
+        ops.write_le(&mut image);
+        assert_eq!(image[6..], [0; 6]);
+    }
+
+    #[test]
+    fn sem_commands_and_limits_are_linux_values() {
+        assert_eq!(
+            [GETPID, GETVAL, GETALL, GETNCNT, GETZCNT, SETVAL, SETALL],
+            [11, 12, 13, 14, 15, 16, 17]
+        );
+        assert_eq!((SEMMSL, SEMOPM, SEMVMX, SEMAEM), (32000, 500, 32767, 32767));
+        // `semop`'s two flags share the 16-bit `sem_flg` (`SEM_UNDO` is `MSG_NOERROR`'s
+        // value, but the two never meet in one call).
+        assert_eq!(SEM_UNDO & IPC_NOWAIT, 0);
+        assert!(SEM_UNDO | IPC_NOWAIT <= i16::MAX as u32);
     }
 
     #[test]

@@ -1,10 +1,13 @@
 //! `/proc` (concepts F4, P1): the kernel's state as text files, generated on every read.
 //!
 //! `/proc/<pid>/status` shows the process control block; `meminfo`, `uptime`, `cpuinfo`
-//! and `mounts` the system; `/proc/self` links to the reader's own directory. Formats follow
-//! Linux's where tools parse them. Nothing here can be written.
+//! and `mounts` the system; `/proc/self` links to the reader's own directory;
+//! `/proc/sysvipc/{msg,sem}` list the System V message queues and semaphore sets. Formats
+//! follow Linux's where tools parse them. Root may write the switches under
+//! `/proc/sys/kernel`: `sched_policy` and `deadlock_detect` (0 or 1, concept T4).
 
 use super::{DirEntry, FileType, Inode, Metadata, Timestamp};
+use crate::ipc::{msg, sem};
 use crate::proc::{self, Pid, State, sched};
 use crate::time;
 use abi::errno::Errno;
@@ -65,6 +68,12 @@ enum Node {
     SysKernelDir,
     /// `/proc/sys/kernel/sched_policy`: read or write the system's scheduling policy.
     SchedPolicy,
+    /// `/proc/sys/kernel/deadlock_detect`: the semaphore deadlock detector, 0 or 1.
+    DeadlockDetect,
+    /// `/proc/sysvipc` and its `msg` and `sem` tables.
+    SysvipcDir,
+    SysvipcMsg,
+    SysvipcSem,
 }
 
 /// A node of procfs.
@@ -102,6 +111,10 @@ impl ProcNode {
             Node::SysDir => 10,
             Node::SysKernelDir => 11,
             Node::SchedPolicy => 12,
+            Node::DeadlockDetect => 13,
+            Node::SysvipcDir => 14,
+            Node::SysvipcMsg => 15,
+            Node::SysvipcSem => 16,
         }
     }
 
@@ -121,6 +134,9 @@ impl ProcNode {
             Node::PidMaps(pid) => Ok(maps(&live(pid)?)),
             Node::PidSched(pid) => Ok(sched_file(&live(pid)?)),
             Node::SchedPolicy => Ok(format!("{}\n", sched::policy_name())),
+            Node::DeadlockDetect => Ok(format!("{}\n", u8::from(sem::detector_enabled()))),
+            Node::SysvipcMsg => Ok(msg::proc_text()),
+            Node::SysvipcSem => Ok(sem::proc_text()),
             _ => Err(Errno::EISDIR),
         }
     }
@@ -389,13 +405,25 @@ fn status(process: &Arc<proc::Process>) -> Result<String, Errno> {
     Ok(text)
 }
 
+/// The switches under `/proc/sys/kernel` are root's: `EACCES` for anyone else.
+fn require_root() -> Result<(), Errno> {
+    let me = sched::current().ok_or(Errno::EPERM)?;
+    if me.inner().creds.euid != 0 {
+        return Err(Errno::EACCES);
+    }
+    Ok(())
+}
+
 impl Inode for ProcNode {
     fn metadata(&self) -> Result<Metadata, Errno> {
         let (kind, perm, nlink) = match self.0 {
-            Node::Root | Node::PidDir(_) | Node::TaskDir(_) | Node::SysDir | Node::SysKernelDir => {
-                (FileType::Directory, 0o555, 2)
-            }
-            Node::SchedPolicy | Node::System(SystemFile::SchedTrace) => {
+            Node::Root
+            | Node::PidDir(_)
+            | Node::TaskDir(_)
+            | Node::SysDir
+            | Node::SysKernelDir
+            | Node::SysvipcDir => (FileType::Directory, 0o555, 2),
+            Node::SchedPolicy | Node::DeadlockDetect | Node::System(SystemFile::SchedTrace) => {
                 (FileType::Regular, 0o644, 1)
             }
             Node::SelfLink => (FileType::Symlink, 0o777, 1),
@@ -446,14 +474,20 @@ impl Inode for ProcNode {
                 Ok(data.len())
             }
             Node::SchedPolicy => {
-                let me = sched::current().ok_or(Errno::EPERM)?;
-                if me.inner().creds.euid != 0 {
-                    return Err(Errno::EACCES);
-                }
+                require_root()?;
                 let name = core::str::from_utf8(data)
                     .map_err(|_| Errno::EINVAL)?
                     .trim();
                 sched::set_policy(name)?;
+                Ok(data.len())
+            }
+            Node::DeadlockDetect => {
+                require_root()?;
+                match core::str::from_utf8(data).map(str::trim) {
+                    Ok("0") => sem::set_detector(false),
+                    Ok("1") => sem::set_detector(true),
+                    _ => return Err(Errno::EINVAL),
+                }
                 Ok(data.len())
             }
             _ => Err(Errno::EACCES),
@@ -462,7 +496,9 @@ impl Inode for ProcNode {
 
     fn truncate(&self, _size: u64) -> Result<(), Errno> {
         match self.0 {
-            Node::SchedPolicy | Node::System(SystemFile::SchedTrace) => Ok(()),
+            Node::SchedPolicy | Node::DeadlockDetect | Node::System(SystemFile::SchedTrace) => {
+                Ok(())
+            }
             _ => Err(Errno::EACCES),
         }
     }
@@ -484,7 +520,13 @@ impl Inode for ProcNode {
                 Node::SysDir
             })),
             (Node::SysKernelDir, "sched_policy") => Ok(node(Node::SchedPolicy)),
-            (Node::SysDir | Node::SysKernelDir, _) => Err(Errno::ENOENT),
+            (Node::SysKernelDir, "deadlock_detect") => Ok(node(Node::DeadlockDetect)),
+            (Node::Root, "sysvipc") => Ok(node(Node::SysvipcDir)),
+            (Node::SysvipcDir, ".") => Ok(node(Node::SysvipcDir)),
+            (Node::SysvipcDir, "..") => Ok(node(Node::Root)),
+            (Node::SysvipcDir, "msg") => Ok(node(Node::SysvipcMsg)),
+            (Node::SysvipcDir, "sem") => Ok(node(Node::SysvipcSem)),
+            (Node::SysDir | Node::SysKernelDir | Node::SysvipcDir, _) => Err(Errno::ENOENT),
             (Node::Root, _) => {
                 if let Some((_, file)) = SYSTEM_FILES.iter().find(|(n, _)| *n == name) {
                     return Ok(node(Node::System(*file)));
@@ -532,10 +574,18 @@ impl Inode for ProcNode {
         ];
         match self.0 {
             Node::SysDir => names.push((11, FileType::Directory, "kernel".into())),
-            Node::SysKernelDir => names.push((12, FileType::Regular, "sched_policy".into())),
+            Node::SysKernelDir => {
+                names.push((12, FileType::Regular, "sched_policy".into()));
+                names.push((13, FileType::Regular, "deadlock_detect".into()));
+            }
+            Node::SysvipcDir => {
+                names.push((15, FileType::Regular, "msg".into()));
+                names.push((16, FileType::Regular, "sem".into()));
+            }
             Node::Root => {
                 names.push((2, FileType::Symlink, "self".into()));
                 names.push((10, FileType::Directory, "sys".into()));
+                names.push((14, FileType::Directory, "sysvipc".into()));
                 for (index, (name, _)) in SYSTEM_FILES.iter().enumerate() {
                     names.push((3 + index as u64, FileType::Regular, (*name).into()));
                 }

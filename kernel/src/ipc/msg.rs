@@ -7,19 +7,19 @@
 //! turns those waits into `EAGAIN` / `ENOMSG`. Removing a queue wakes every waiter with
 //! `EIDRM`.
 //!
-//! Every queue sits in one table under the `msg-queues` lock; all waiters share one wait
-//! queue, woken by every change (simple; Linux keeps per-queue lists).
+//! Every queue sits in one table ([`super::Ids`]) under the `msg-queues` lock; all waiters
+//! share one wait queue, woken by every change (simple; Linux keeps per-queue lists).
 
+use super::{Ids, IpcObject, Perm, READ, WRITE, now_secs};
 use crate::proc::wait_queue::WaitQueue;
-use crate::proc::{Credentials, Pid, Process};
-use crate::time;
+use crate::proc::{Pid, Process};
 use abi::errno::Errno;
-use abi::ipc::{
-    IPC_CREAT, IPC_EXCL, IPC_NOWAIT, IPC_PRIVATE, MSG_EXCEPT, MSG_NOERROR, MSGMAX, MSGMNB,
-};
-use alloc::collections::{BTreeMap, VecDeque};
+use abi::ipc::{IPC_NOWAIT, MSG_EXCEPT, MSG_NOERROR, MSGMAX, MSGMNB};
+use alloc::collections::VecDeque;
+use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
+use core::fmt::Write;
 use hal::sync::SpinLock;
 
 /// Most queues at once (`msgmni` is 32000 on Linux; Lantern is small).
@@ -27,11 +27,7 @@ pub const MSGMNI: usize = 256;
 
 /// One queue and its `msqid_ds` bookkeeping.
 pub struct Queue {
-    pub key: i32,
-    pub owner: Credentials,
-    pub creator: Credentials,
-    pub mode: u32,
-    pub seq: u16,
+    pub perm: Perm,
     messages: VecDeque<(i64, Vec<u8>)>,
     pub bytes: usize,
     pub max_bytes: usize,
@@ -40,6 +36,16 @@ pub struct Queue {
     pub change_time: i64,
     pub last_sender: Pid,
     pub last_receiver: Pid,
+}
+
+impl IpcObject for Queue {
+    fn perm(&self) -> &Perm {
+        &self.perm
+    }
+
+    fn perm_mut(&mut self) -> &mut Perm {
+        &mut self.perm
+    }
 }
 
 impl Queue {
@@ -69,86 +75,31 @@ impl Queue {
     }
 }
 
-struct Table {
-    queues: BTreeMap<i32, Queue>,
-    next_seq: u16,
-}
-
-static TABLE: SpinLock<Table> = SpinLock::new(
-    "msg-queues",
-    Table {
-        queues: BTreeMap::new(),
-        next_seq: 0,
-    },
-);
+static TABLE: SpinLock<Ids<Queue>> = SpinLock::new("msg-queues", Ids::new(MSGMNI));
 static CHANGED: WaitQueue = WaitQueue::new();
-
-fn now_secs() -> i64 {
-    (time::realtime_ns() / 1_000_000_000) as i64
-}
-
-/// Whether `creds` may read (`write` false) or write the queue (owner, group, other bits;
-/// root always).
-fn permitted(queue: &Queue, creds: Credentials, write: bool) -> bool {
-    let shift = if creds.euid == queue.owner.uid || creds.euid == queue.creator.uid {
-        6
-    } else if creds.egid == queue.owner.gid || creds.egid == queue.creator.gid {
-        3
-    } else {
-        0
-    };
-    let bit = if write { 0o2 } else { 0o4 };
-    creds.euid == 0 || (queue.mode >> shift) & bit != 0
-}
 
 /// `msgget(key, flags)`.
 pub fn get(me: &Process, key: i32, flags: u32) -> Result<i32, Errno> {
     let creds = me.inner().creds;
-    let mut table = TABLE.lock();
-    if key != IPC_PRIVATE
-        && let Some((&id, queue)) = table.queues.iter().find(|(_, q)| q.key == key)
-    {
-        if flags & IPC_CREAT != 0 && flags & IPC_EXCL != 0 {
-            return Err(Errno::EEXIST);
-        }
-        if !permitted(queue, creds, false) {
-            return Err(Errno::EACCES);
-        }
-        return Ok(id);
-    }
-    if key != IPC_PRIVATE && flags & IPC_CREAT == 0 {
-        return Err(Errno::ENOENT);
-    }
-    if table.queues.len() >= MSGMNI {
-        return Err(Errno::ENOSPC);
-    }
-    // Ids are a slot number plus a sequence number times the slot count, like Linux's, so
-    // a removed queue's id is not reused at once.
-    let slot = (0..MSGMNI as i32)
-        .find(|s| !table.queues.keys().any(|id| id % MSGMNI as i32 == *s))
-        .ok_or(Errno::ENOSPC)?;
-    let seq = table.next_seq;
-    table.next_seq = table.next_seq.wrapping_add(1) % 0x7f;
-    let id = slot + i32::from(seq) * MSGMNI as i32;
-    table.queues.insert(
-        id,
-        Queue {
-            key,
-            owner: creds,
-            creator: creds,
-            mode: flags & 0o777,
-            seq,
-            messages: VecDeque::new(),
-            bytes: 0,
-            max_bytes: MSGMNB,
-            send_time: 0,
-            receive_time: 0,
-            change_time: now_secs(),
-            last_sender: 0,
-            last_receiver: 0,
+    TABLE.lock().get_or_create(
+        key,
+        flags,
+        creds,
+        |_| Ok(()),
+        |perm| {
+            Ok(Queue {
+                perm,
+                messages: VecDeque::new(),
+                bytes: 0,
+                max_bytes: MSGMNB,
+                send_time: 0,
+                receive_time: 0,
+                change_time: now_secs(),
+                last_sender: 0,
+                last_receiver: 0,
+            })
         },
-    );
-    Ok(id)
+    )
 }
 
 /// `msgsnd`'s core: appends a message of type `kind`, waiting for room.
@@ -161,11 +112,11 @@ pub fn send(me: &Arc<Process>, id: i32, kind: i64, text: Vec<u8>, flags: u32) ->
     let mut result = Err(Errno::EINVAL);
     let waited = CHANGED.wait_until(me, 0, || {
         let mut table = TABLE.lock();
-        let Some(queue) = table.queues.get_mut(&id) else {
+        let Some(queue) = table.get_mut(id) else {
             result = Err(Errno::EIDRM);
             return true;
         };
-        if !permitted(queue, creds, true) {
+        if !queue.perm.allows(creds, WRITE) {
             result = Err(Errno::EACCES);
             return true;
         }
@@ -206,11 +157,11 @@ pub fn receive(
     let mut result = Err(Errno::EINVAL);
     let waited = CHANGED.wait_until(me, 0, || {
         let mut table = TABLE.lock();
-        let Some(queue) = table.queues.get_mut(&id) else {
+        let Some(queue) = table.get_mut(id) else {
             result = Err(Errno::EIDRM);
             return true;
         };
-        if !permitted(queue, creds, false) {
+        if !queue.perm.allows(creds, READ) {
             result = Err(Errno::EACCES);
             return true;
         }
@@ -244,18 +195,18 @@ pub fn receive(
 
 /// Whether queue `id` exists (for the first `EINVAL` check of a call).
 pub fn exists(id: i32) -> bool {
-    TABLE.lock().queues.contains_key(&id)
+    TABLE.lock().get(id).is_some()
 }
 
 /// `msgctl(IPC_RMID)`: only the owner, the creator or root; waiters get `EIDRM`.
 pub fn remove(me: &Process, id: i32) -> Result<(), Errno> {
     let creds = me.inner().creds;
     let mut table = TABLE.lock();
-    let queue = table.queues.get(&id).ok_or(Errno::EINVAL)?;
-    if creds.euid != 0 && creds.euid != queue.owner.uid && creds.euid != queue.creator.uid {
+    let queue = table.get(id).ok_or(Errno::EINVAL)?;
+    if !queue.perm.may_change(creds) {
         return Err(Errno::EPERM);
     }
-    table.queues.remove(&id);
+    table.remove(id);
     drop(table);
     CHANGED.wake_all();
     Ok(())
@@ -264,19 +215,38 @@ pub fn remove(me: &Process, id: i32) -> Result<(), Errno> {
 /// Runs `f` on queue `id` (`msgctl(IPC_STAT / IPC_SET)`); `EINVAL` if there is none.
 pub fn with_queue<T>(id: i32, f: impl FnOnce(&mut Queue) -> Result<T, Errno>) -> Result<T, Errno> {
     let mut table = TABLE.lock();
-    let queue = table.queues.get_mut(&id).ok_or(Errno::EINVAL)?;
+    let queue = table.get_mut(id).ok_or(Errno::EINVAL)?;
     let result = f(queue);
     drop(table);
     CHANGED.wake_all();
     result
 }
 
-/// Whether `creds` may read the queue (for `IPC_STAT`).
-pub fn may_read(queue: &Queue, creds: Credentials) -> bool {
-    permitted(queue, creds, false)
-}
-
-/// The current time in seconds, for `msg_ctime` after `IPC_SET`.
-pub fn now() -> i64 {
-    now_secs()
+/// `/proc/sysvipc/msg`: one line per queue, in Linux's format.
+pub fn proc_text() -> String {
+    let mut text = String::from(
+        "       key      msqid perms      cbytes       qnum lspid lrpid   uid   gid  cuid  cgid      stime      rtime      ctime\n",
+    );
+    for (id, queue) in TABLE.lock().iter() {
+        let perm = &queue.perm;
+        let _ = writeln!(
+            text,
+            "{:10} {:10}  {:4o}  {:10} {:10} {:5} {:5} {:5} {:5} {:5} {:5} {:10} {:10} {:10}",
+            perm.key,
+            id,
+            perm.mode,
+            queue.bytes,
+            queue.count(),
+            queue.last_sender,
+            queue.last_receiver,
+            perm.owner.uid,
+            perm.owner.gid,
+            perm.creator.uid,
+            perm.creator.gid,
+            queue.send_time,
+            queue.receive_time,
+            queue.change_time
+        );
+    }
+    text
 }

@@ -359,6 +359,8 @@ fn exit_process(leader: &Arc<Process>, status: i32) {
         init_exited(status);
     }
     signal::exit_cleanup(leader.pid);
+    // System V semaphores (concept I7): apply this process's SEM_UNDO adjustments.
+    crate::ipc::sem::exit(leader.pid);
     console::process_exited(leader.pid);
     let children = core::mem::take(&mut leader.inner().children);
     let init = lookup(INIT_PID).expect("init exists while other processes do");

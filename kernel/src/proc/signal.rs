@@ -19,7 +19,8 @@
 //! Interrupted system calls: a blocking call that a signal cut short returns `EINTR`. If a
 //! handler with `SA_RESTART` runs, or if no handler runs at all (the signal stopped and
 //! continued the process), the call is restarted by backing the pc up to the `ecall` —
-//! except calls Linux never restarts after a handler (sleeps, `sigsuspend`, `poll`).
+//! except calls Linux never restarts after a handler (sleeps, `sigsuspend`, `poll`, System V
+//! message queues), and System V semaphore waits, which Linux never restarts at all.
 //!
 //! Threads: a fatal signal ends the whole process (every thread), a stop signal stops every
 //! thread (a group stop) until SIGCONT. Other threads notice such a change at their next
@@ -291,8 +292,11 @@ pub fn exit_group(me: &Arc<Process>, status: i32) -> i32 {
 pub enum Restart {
     /// Restart if no handler ran or the handler has `SA_RESTART` (`ERESTARTSYS`).
     UnlessHandlerForbids,
-    /// Restart only if no handler ran (`ERESTARTNOHAND`): sleeps, `sigsuspend`, `poll`.
+    /// Restart only if no handler ran (`ERESTARTNOHAND`): sleeps, `sigsuspend`, `poll`,
+    /// `msgsnd`, `msgrcv`.
     OnlyWithoutHandler,
+    /// Never restart: `EINTR` even if no handler ran (`semop`, `semtimedop`; signal(7)).
+    Never,
 }
 
 /// The restart rule for system call `number` when it returns `EINTR`.
@@ -303,7 +307,10 @@ pub fn restart_rule(number: usize) -> Restart {
         | nr::RT_SIGSUSPEND
         | nr::RT_SIGTIMEDWAIT
         | nr::PPOLL
-        | nr::PSELECT6 => Restart::OnlyWithoutHandler,
+        | nr::PSELECT6
+        | nr::MSGSND
+        | nr::MSGRCV => Restart::OnlyWithoutHandler,
+        nr::SEMOP | nr::SEMTIMEDOP => Restart::Never,
         _ => Restart::UnlessHandlerForbids,
     }
 }
@@ -414,7 +421,9 @@ pub fn deliver(
             }
         }
     }
-    if let Some(call) = interrupted {
+    if let Some(call) = interrupted
+        && call.rule != Restart::Never
+    {
         // No handler ran: the call carries on as if nothing happened.
         restart(user, call);
     }

@@ -1,11 +1,11 @@
 //! System V IPC syscalls (concept I3): msgget, msgsnd, msgrcv, msgctl. The queues are in
 //! `ipc::msg`; this file checks arguments and copies messages in and out.
 
-use crate::ipc::msg;
+use crate::ipc::{READ, msg, now_secs};
 use crate::mm::user::UserPtr;
 use crate::proc::{Process, UserState};
 use abi::errno::Errno;
-use abi::ipc::{IPC_RMID, IPC_SET, IPC_STAT, Ipc64Perm, MSG_TYPE_SIZE, MSGMAX, MsqidDs};
+use abi::ipc::{IPC_RMID, IPC_SET, IPC_STAT, MSG_TYPE_SIZE, MSGMAX, MsqidDs};
 use alloc::sync::Arc;
 use alloc::vec;
 
@@ -87,22 +87,11 @@ pub fn msgctl(
         IPC_RMID => msg::remove(me, id).map(|()| 0),
         IPC_STAT => {
             let stat = msg::with_queue(id, |queue| {
-                if !msg::may_read(queue, creds) {
+                if !queue.perm.allows(creds, READ) {
                     return Err(Errno::EACCES);
                 }
                 Ok(MsqidDs {
-                    msg_perm: Ipc64Perm {
-                        key: queue.key,
-                        uid: queue.owner.uid,
-                        gid: queue.owner.gid,
-                        cuid: queue.creator.uid,
-                        cgid: queue.creator.gid,
-                        mode: queue.mode,
-                        seq: queue.seq,
-                        pad2: 0,
-                        unused1: 0,
-                        unused2: 0,
-                    },
+                    msg_perm: queue.perm.to_abi(),
                     msg_stime: queue.send_time,
                     msg_rtime: queue.receive_time,
                     msg_ctime: queue.change_time,
@@ -121,21 +110,16 @@ pub fn msgctl(
         IPC_SET => {
             let new = UserPtr::<MsqidDs>::new(buf).read(&mut user.space)?;
             msg::with_queue(id, |queue| {
-                if creds.euid != 0
-                    && creds.euid != queue.owner.uid
-                    && creds.euid != queue.creator.uid
-                {
+                if !queue.perm.may_change(creds) {
                     return Err(Errno::EPERM);
                 }
                 let budget = new.msg_qbytes as usize;
                 if budget > queue.max_bytes && creds.euid != 0 {
                     return Err(Errno::EPERM);
                 }
-                queue.owner.uid = new.msg_perm.uid;
-                queue.owner.gid = new.msg_perm.gid;
-                queue.mode = new.msg_perm.mode & 0o777;
+                queue.perm.update(&new.msg_perm);
                 queue.max_bytes = budget;
-                queue.change_time = msg::now();
+                queue.change_time = now_secs();
                 Ok(0)
             })
         }

@@ -7,6 +7,7 @@ mod ipc;
 mod log;
 mod mm;
 mod process;
+mod sem;
 mod signal;
 mod time;
 mod tty;
@@ -107,6 +108,10 @@ pub fn dispatch(
         nr::MSGSND => ipc::msgsnd(me, user, a0, a1, a2, a3),
         nr::MSGRCV => ipc::msgrcv(me, user, a0, a1, a2, a3, a4),
         nr::MSGCTL => ipc::msgctl(me, user, a0, a1, a2),
+        nr::SEMGET => sem::semget(me, a0, a1, a2),
+        nr::SEMOP => sem::semop(me, user, a0, a1, a2),
+        nr::SEMTIMEDOP => sem::semtimedop(me, user, a0, a1, a2, a3),
+        nr::SEMCTL => sem::semctl(me, user, a0, a1, a2, a3),
         nr::PPOLL => signal::ppoll(me, user, a0, a1, a2, a3, a4),
         nr::PSELECT6 => signal::pselect6(me, user, a0, [a1, a2, a3], a4, a5),
         nr::GETITIMER => signal::getitimer(me, user, a0, a1),

@@ -7,6 +7,8 @@
 //!   turnaround, CPU and waiting time, switches, what the policy knows) and [`SchedStat`]
 //!   (`/proc/schedstat`: the system's averages);
 //! - [`policy`] and [`set_policy`] (`/proc/sys/kernel/sched_policy`);
+//! - [`deadlock_detection`] and [`set_deadlock_detection`]
+//!   (`/proc/sys/kernel/deadlock_detect`: the semaphore deadlock detector, concept T4);
 //! - [`read_trace`], [`TraceStint`] and [`clear_trace`] (`/proc/sched_trace`: one line per
 //!   stint of a process on a hart);
 //! - [`pids`]: the processes `/proc` lists.
@@ -27,6 +29,8 @@ use crate::process::Pid;
 
 /// The system's scheduling policy: read it, or write a policy's name (root only).
 pub const SCHED_POLICY: &str = "/proc/sys/kernel/sched_policy";
+/// The semaphore deadlock detector: `0` (off, the default) or `1`; root may write it.
+pub const DEADLOCK_DETECT: &str = "/proc/sys/kernel/deadlock_detect";
 /// System-wide averages of finished processes.
 pub const SCHEDSTAT: &str = "/proc/schedstat";
 /// The last stints of processes on harts, oldest first; writing anything clears it.
@@ -232,6 +236,21 @@ pub fn policy() -> Result<String, Errno> {
 /// a name the kernel does not know).
 pub fn set_policy(name: &str) -> Result<(), Errno> {
     write_proc(SCHED_POLICY, name.as_bytes())
+}
+
+/// Whether the semaphore deadlock detector is on: then a `semop` whose wait would close a
+/// cycle of processes waiting for each other's semaphores fails with `EDEADLK`.
+pub fn deadlock_detection() -> Result<bool, Errno> {
+    match fs::read_to_string(DEADLOCK_DETECT)?.trim() {
+        "0" => Ok(false),
+        "1" => Ok(true),
+        _ => Err(Errno::EIO),
+    }
+}
+
+/// Turns the semaphore deadlock detector on or off (root only: `EACCES` otherwise).
+pub fn set_deadlock_detection(on: bool) -> Result<(), Errno> {
+    write_proc(DEADLOCK_DETECT, if on { b"1\n" } else { b"0\n" })
 }
 
 /// Writes `data` to the `/proc` file at `path` in one `write`.

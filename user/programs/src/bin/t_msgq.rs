@@ -22,6 +22,7 @@
 //!   `EIDRM`.
 //! - The message-queue ping-pong: parent and child bounce a counter 1000 times over one
 //!   queue, the parent sending type 1 and the child answering with type 2.
+//! - `/proc/sysvipc/msg` lists a queue with its key, id, mode, bytes and messages.
 
 #![no_std]
 #![no_main]
@@ -68,6 +69,7 @@ fn main() -> i32 {
     check_blocking_receive();
     check_removal_wakes_receiver();
     check_ping_pong();
+    check_proc_file();
     ulib::println!("t_msgq: ok");
     0
 }
@@ -473,5 +475,41 @@ fn check_ping_pong() {
         "the ping-pong partner (exit 1: wrong ping, 2: msgsnd failed)",
     );
     check_eq!(stat(id).msg_qnum, 0, "nothing left after the ping-pong");
+    remove(id);
+}
+
+fn check_proc_file() {
+    let pid = check_ok!(ulib::getpid(), "getpid");
+    let key = 0x4c50_0000 | (pid & 0xffff);
+    let id = check_ok!(
+        ipc::msgget(key, IPC_CREAT | IPC_EXCL | 0o640),
+        "a queue to find in /proc"
+    );
+    send(id, 1, b"hello");
+    let text = check_ok!(
+        fs::read_to_string("/proc/sysvipc/msg"),
+        "read /proc/sysvipc/msg"
+    );
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap_or("").split_whitespace().collect();
+    check_eq!(
+        header,
+        vec![
+            "key", "msqid", "perms", "cbytes", "qnum", "lspid", "lrpid", "uid", "gid", "cuid",
+            "cgid", "stime", "rtime", "ctime"
+        ],
+        "the header"
+    );
+    let key_text = alloc::format!("{key}");
+    let id_text = alloc::format!("{id}");
+    let row = lines
+        .map(|line| line.split_whitespace().collect::<Vec<&str>>())
+        .find(|fields| fields.first() == Some(&key_text.as_str()));
+    let row = check_ok!(row.ok_or(Errno::ENOENT), "the queue's line");
+    check_eq!(
+        row[1..5].to_vec(),
+        vec![id_text.as_str(), "640", "5", "1"],
+        "its id, mode, bytes and messages"
+    );
     remove(id);
 }
