@@ -164,6 +164,46 @@ abi_struct! {
     }
 }
 
+/// `shmat`: attach read-only.
+pub const SHM_RDONLY: u32 = 0o10000;
+/// `shmat`: round an unaligned address down to a page (`SHMLBA`) boundary.
+pub const SHM_RND: u32 = 0o20000;
+/// `shmat`: replace whatever is mapped at the address.
+pub const SHM_REMAP: u32 = 0o40000;
+/// `shmat`: attach executable too.
+pub const SHM_EXEC: u32 = 0o100000;
+/// Smallest segment, in bytes (`SHMMIN`).
+pub const SHMMIN: usize = 1;
+/// Largest segment Lantern makes, in bytes (Linux's `SHMMAX` is nearly unlimited).
+pub const SHMMAX: usize = 256 << 20;
+
+abi_struct! {
+    /// `struct shmid64_ds`: the state of a shared memory segment, as `shmctl(IPC_STAT)`
+    /// reports it.
+    pub struct ShmidDs {
+        /// Owner and permissions.
+        pub shm_perm: Ipc64Perm,
+        /// Size in bytes.
+        pub shm_segsz: u64,
+        /// Time of the last `shmat`, seconds since the epoch (0: never).
+        pub shm_atime: i64,
+        /// Time of the last `shmdt` (0: never).
+        pub shm_dtime: i64,
+        /// Time of creation or of the last `IPC_SET`.
+        pub shm_ctime: i64,
+        /// Pid of the creator.
+        pub shm_cpid: i32,
+        /// Pid of the last `shmat` or `shmdt`.
+        pub shm_lpid: i32,
+        /// Attachments now.
+        pub shm_nattch: u64,
+        /// Unused; always zero.
+        pub unused4: u64,
+        /// Unused; always zero.
+        pub unused5: u64,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -180,6 +220,18 @@ mod tests {
         assert_eq!(offset_of!(Ipc64Perm, pad2), 26);
         assert_eq!(offset_of!(Ipc64Perm, unused1), 32);
         assert_eq!(offset_of!(Ipc64Perm, unused2), 40);
+    }
+
+    #[test]
+    fn shmid64_ds_layout_matches_linux() {
+        assert_eq!((size_of::<ShmidDs>(), ShmidDs::SIZE), (112, 112));
+        assert_eq!(offset_of!(ShmidDs, shm_segsz), 48);
+        assert_eq!(offset_of!(ShmidDs, shm_atime), 56);
+        assert_eq!(offset_of!(ShmidDs, shm_ctime), 72);
+        assert_eq!(offset_of!(ShmidDs, shm_cpid), 80);
+        assert_eq!(offset_of!(ShmidDs, shm_lpid), 84);
+        assert_eq!(offset_of!(ShmidDs, shm_nattch), 88);
+        assert_eq!(offset_of!(ShmidDs, unused5), 104);
     }
 
     #[test]

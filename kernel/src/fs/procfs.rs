@@ -74,6 +74,7 @@ enum Node {
     SysvipcDir,
     SysvipcMsg,
     SysvipcSem,
+    SysvipcShm,
 }
 
 /// A node of procfs.
@@ -115,6 +116,7 @@ impl ProcNode {
             Node::SysvipcDir => 14,
             Node::SysvipcMsg => 15,
             Node::SysvipcSem => 16,
+            Node::SysvipcShm => 17,
         }
     }
 
@@ -137,6 +139,7 @@ impl ProcNode {
             Node::DeadlockDetect => Ok(format!("{}\n", u8::from(sem::detector_enabled()))),
             Node::SysvipcMsg => Ok(msg::proc_text()),
             Node::SysvipcSem => Ok(sem::proc_text()),
+            Node::SysvipcShm => Ok(crate::ipc::shm::proc_text()),
             _ => Err(Errno::EISDIR),
         }
     }
@@ -526,6 +529,7 @@ impl Inode for ProcNode {
             (Node::SysvipcDir, "..") => Ok(node(Node::Root)),
             (Node::SysvipcDir, "msg") => Ok(node(Node::SysvipcMsg)),
             (Node::SysvipcDir, "sem") => Ok(node(Node::SysvipcSem)),
+            (Node::SysvipcDir, "shm") => Ok(node(Node::SysvipcShm)),
             (Node::SysDir | Node::SysKernelDir | Node::SysvipcDir, _) => Err(Errno::ENOENT),
             (Node::Root, _) => {
                 if let Some((_, file)) = SYSTEM_FILES.iter().find(|(n, _)| *n == name) {
@@ -581,6 +585,7 @@ impl Inode for ProcNode {
             Node::SysvipcDir => {
                 names.push((15, FileType::Regular, "msg".into()));
                 names.push((16, FileType::Regular, "sem".into()));
+                names.push((17, FileType::Regular, "shm".into()));
             }
             Node::Root => {
                 names.push((2, FileType::Symlink, "self".into()));

@@ -13,6 +13,7 @@
 
 pub mod msg;
 pub mod sem;
+pub mod shm;
 
 use crate::proc::Credentials;
 use crate::time;

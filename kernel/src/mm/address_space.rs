@@ -108,6 +108,8 @@ pub enum VmaKind {
     File,
     /// The signal trampoline: the code signal handlers return into.
     Trampoline,
+    /// An attached System V shared memory segment (`shmat`).
+    Shm,
 }
 
 impl VmaKind {
@@ -121,6 +123,7 @@ impl VmaKind {
             VmaKind::Anonymous => "",
             VmaKind::File => "[file]",
             VmaKind::Trampoline => "[sigpage]",
+            VmaKind::Shm => "[shm]",
         }
     }
 }
@@ -167,7 +170,7 @@ impl Vma {
     fn demand_paged(&self) -> bool {
         matches!(
             self.kind,
-            VmaKind::Heap | VmaKind::Stack | VmaKind::Anonymous | VmaKind::File
+            VmaKind::Heap | VmaKind::Stack | VmaKind::Anonymous | VmaKind::File | VmaKind::Shm
         ) || self.program.is_some()
     }
 

@@ -8,6 +8,7 @@ mod log;
 mod mm;
 mod process;
 mod sem;
+mod shm;
 mod signal;
 mod time;
 mod tty;
@@ -112,6 +113,10 @@ pub fn dispatch(
         nr::SEMOP => sem::semop(me, user, a0, a1, a2),
         nr::SEMTIMEDOP => sem::semtimedop(me, user, a0, a1, a2, a3),
         nr::SEMCTL => sem::semctl(me, user, a0, a1, a2, a3),
+        nr::SHMGET => shm::shmget(me, a0, a1, a2),
+        nr::SHMAT => shm::shmat(me, user, a0, a1, a2),
+        nr::SHMDT => shm::shmdt(me, user, a0),
+        nr::SHMCTL => shm::shmctl(me, user, a0, a1, a2),
         nr::PPOLL => signal::ppoll(me, user, a0, a1, a2, a3, a4),
         nr::PSELECT6 => signal::pselect6(me, user, a0, [a1, a2, a3], a4, a5),
         nr::GETITIMER => signal::getitimer(me, user, a0, a1),

@@ -24,7 +24,7 @@ use alloc::vec::Vec;
 
 use abi::ipc::{
     GETALL, GETNCNT, GETPID, GETVAL, GETZCNT, IPC_CREAT, IPC_PRIVATE, IPC_RMID, IPC_SET, IPC_STAT,
-    MSG_TYPE_SIZE, MsqidDs, SEMMSL, SETALL, SETVAL, SemBuf, SemidDs,
+    MSG_TYPE_SIZE, MsqidDs, SEMMSL, SETALL, SETVAL, SemBuf, SemidDs, ShmidDs,
 };
 use abi::time::Timespec;
 use abi::{Errno, WireFormat, nr};
@@ -337,6 +337,60 @@ impl SemSet {
     }
 }
 
+/// `shmget(key, size, flags)`: the id of the shared memory segment of `key`, with the key
+/// rules of [`msgget`]. A new segment has `size` bytes (`EINVAL` for 0 or more than
+/// `SHMMAX`), all zero; an existing one is found with any `size` up to its own.
+pub fn shmget(key: i32, size: usize, flags: u32) -> Result<i32, Errno> {
+    // SAFETY: `shmget` takes only numbers and touches no user memory.
+    let ret = unsafe { syscall3(nr::SHMGET, key as usize, size, flags as usize) };
+    decode(ret).map(|id| id as i32)
+}
+
+/// `shmat(id, addr, flags)`: attaches the segment (at `addr`, or where the kernel finds room
+/// when `addr` is 0) and returns its address. The memory is then read and written through
+/// that address, e.g. with [`crate::hazard::read_volatile_at`] or atomics; it stays mapped
+/// until [`shmdt`], `exec` or exit.
+pub fn shmat(id: i32, addr: usize, flags: u32) -> Result<usize, Errno> {
+    // SAFETY: attaching maps new memory; it changes no memory this program uses unless
+    // `addr` names a mapping of its own and `flags` has SHM_REMAP, which callers pass only
+    // for mappings they have given up.
+    let ret = unsafe { syscall3(nr::SHMAT, id as usize, addr, flags as usize) };
+    decode(ret).map(|addr| addr as usize)
+}
+
+/// `shmdt(addr)`: detaches the segment attached at `addr` (`EINVAL` if none is).
+pub fn shmdt(addr: usize) -> Result<(), Errno> {
+    // SAFETY: unmapping removes only the attachment at `addr`, which the caller no longer
+    // uses (any reference into it would dangle; programs reach it through raw addresses).
+    let ret = unsafe { syscall2(nr::SHMDT, addr, 0) };
+    decode(ret).map(|_| ())
+}
+
+/// `shmctl(id, IPC_STAT, buf)`: the segment's state (size, attachments, pids, times).
+pub fn shmctl_stat(id: i32) -> Result<ShmidDs, Errno> {
+    let mut image = [0u8; ShmidDs::SIZE];
+    // SAFETY: `image` is `ShmidDs::SIZE` (112) bytes, exclusively borrowed for the call; the
+    // kernel stores one `struct shmid64_ds` there, and any bytes are valid `u8`s.
+    let ret = unsafe {
+        syscall3(
+            nr::SHMCTL,
+            id as usize,
+            IPC_STAT as usize,
+            image.as_mut_ptr() as usize,
+        )
+    };
+    decode(ret)?;
+    Ok(ShmidDs::from_bytes(&image))
+}
+
+/// `shmctl(id, IPC_RMID, NULL)`: removes the segment's key and id; its memory goes when the
+/// last attachment does.
+pub fn shmctl_rmid(id: i32) -> Result<(), Errno> {
+    // SAFETY: `IPC_RMID` ignores the buffer argument (NULL), so no user memory is touched.
+    let ret = unsafe { syscall3(nr::SHMCTL, id as usize, IPC_RMID as usize, 0) };
+    decode(ret).map(|_| ())
+}
+
 /// Deliberately unchecked message-queue and semaphore calls, for tests of the kernel's argument checking,
 /// with the conventions of [`crate::raw`]: addresses and sizes are plain `usize`s and
 /// results raw (`-errno` on failure). Callers pass only addresses that hold no Rust data.
@@ -373,6 +427,13 @@ pub mod raw {
         // SAFETY: the kernel validates `buf` for the commands that use it; see the module
         // comment for why callers pass only addresses that hold no Rust data.
         unsafe { syscall3(nr::MSGCTL, id as usize, cmd as usize, buf) }
+    }
+
+    /// `shmctl(id, cmd, buf)` with an arbitrary command and buffer address.
+    pub fn shmctl(id: i32, cmd: i32, buf: usize) -> isize {
+        // SAFETY: the kernel validates `buf` for the commands that use it; see the module
+        // comment for why callers pass only addresses that hold no Rust data.
+        unsafe { syscall3(nr::SHMCTL, id as usize, cmd as usize, buf) }
     }
 
     /// `semop(id, sops, nsops)` with an arbitrary operations address and count.
