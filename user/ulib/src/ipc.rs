@@ -355,7 +355,7 @@ pub fn shmat(id: i32, addr: usize, flags: u32) -> Result<usize, Errno> {
     // `addr` names a mapping of its own and `flags` has SHM_REMAP, which callers pass only
     // for mappings they have given up.
     let ret = unsafe { syscall3(nr::SHMAT, id as usize, addr, flags as usize) };
-    decode(ret).map(|addr| addr as usize)
+    decode(ret)
 }
 
 /// `shmdt(addr)`: detaches the segment attached at `addr` (`EINVAL` if none is).
