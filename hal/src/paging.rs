@@ -330,10 +330,14 @@ impl Drop for PageTable {
 pub struct TableRoot(usize);
 
 impl TableRoot {
+    /// Whether this hart has the table loaded now.
+    pub fn is_active(self) -> bool {
+        crate::cpu::read_satp() == self.0
+    }
+
     /// Switches this hart to the table and flushes the hart's TLB entries for its ASID.
-    /// Nothing happens if the table is already active: the kernel switches the hart back to
-    /// the kernel table whenever a thread leaves it, so "already active" means "still the
-    /// same thread since the last flush".
+    /// Nothing happens if the table is already active: the same address space as the last
+    /// thread's (a switch between threads of one process), whose TLB entries stay valid.
     pub fn activate(self) {
         if crate::cpu::read_satp() != self.0 {
             crate::cpu::write_satp(self.0);

@@ -41,8 +41,8 @@ static LOADED: [AtomicUsize; MAX_HARTS] = [const { AtomicUsize::new(0) }; MAX_HA
 /// Ids for new address spaces.
 static NEXT_ID: AtomicUsize = AtomicUsize::new(1);
 
-/// Called when a thread leaves this hart: the hart goes back to the kernel's table, so it
-/// caches no user translations for anyone to shoot down.
+/// Puts this hart back on the kernel's table, so it caches no user translations for anyone
+/// to shoot down.
 pub fn unload_hart() {
     LOADED[hal::cpu::hart_id()].store(0, Ordering::SeqCst);
     hal::paging::activate_kernel_space();
@@ -736,9 +736,11 @@ impl AddressSpace {
 impl Drop for AddressSpace {
     fn drop(&mut self) {
         let _ = self.write_back(0, USER_TOP);
-        // The hart may still have this table loaded: move it to the kernel table first, so
-        // the root frame is not freed while in use.
-        hal::paging::activate_kernel_space();
+        // A hart never keeps a freed table loaded: harts keep the space they last ran
+        // alive (`shared::ON_HART`), so only this one can have it loaded now.
+        if self.root().is_active() {
+            unload_hart();
+        }
     }
 }
 

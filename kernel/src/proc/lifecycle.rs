@@ -284,6 +284,7 @@ pub fn exit(me: Arc<Process>, status: i32) -> ! {
     drop(files);
     let space = me.mm.lock().take();
     drop(space);
+    crate::mm::shared::unload_this_hart();
     // Leaving the group and (unless last) becoming a zombie happen under `proc`, so the
     // last thread, ending the process on the leader's behalf, sees the leader's final state.
     let last = {

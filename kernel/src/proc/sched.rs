@@ -355,9 +355,8 @@ fn run_process(hart: usize, process: &Arc<Process>) {
     }
     *CURRENT[hart].lock() = Some(process.clone());
     hal::context::run(&process.thread);
-    // Off the thread's page table: it may be freed (exit, exec) while this hart idles or
-    // runs others, and a hart must never keep a freed table loaded.
-    crate::mm::address_space::unload_hart();
+    // The thread's page table stays loaded (the hart holds a reference to it: see
+    // mm/shared.rs), so a switch to another thread of the same process needs no new one.
     *CURRENT[hart].lock() = None;
 
     let now = time::monotonic_ns();

@@ -255,7 +255,7 @@ const fn known(name: &'static str, what: &'static str, target: Option<Target>) -
 }
 
 /// Every result the suite prints, in its order.
-const KNOWN: [Known; 28] = [
+const KNOWN: [Known; 29] = [
     known("mem_boot", "memory in use after boot (frames)", None),
     known(
         "null_syscall",
@@ -265,6 +265,7 @@ const KNOWN: [Known; 28] = [
     known("read_zero", "read 1 byte from /dev/zero", None),
     known("write_null", "write 1 byte to /dev/null", None),
     known("ctx_switch", "context switch (pipe token, one hart)", None),
+    known("thread_switch", "thread switch (same, two threads)", None),
     known(
         "pipe_rtt",
         "pipe round trip, 1 byte each way",

@@ -4,6 +4,9 @@
 //! - `ctx_switch`: two processes pinned to one hart pass a 1-byte token back and forth
 //!   through two pipes; each pass blocks one process and runs the other, so the time per
 //!   pass is one context switch plus a 1-byte pipe write and read.
+//! - `thread_switch`: the same as `ctx_switch` with the echoing side a thread of the same
+//!   process instead of a child process (concept T1): the difference is what switching
+//!   address spaces costs.
 //! - `pipe_rtt`: the same token passing without pinning (the scheduler places the two
 //!   processes): the latency of one round trip, 1 byte each way.
 //! - `pipe_bw`: a child writes 64 MiB in 64 KiB chunks into a pipe and the parent reads it;
@@ -29,6 +32,7 @@ const CHUNK: usize = 64 * 1024;
 fn main() -> i32 {
     bench::main(&[
         ("ctx_switch", ctx_switch),
+        ("thread_switch", thread_switch),
         ("pipe_rtt", pipe_rtt),
         ("pipe_bw", pipe_bw),
     ])
@@ -36,36 +40,56 @@ fn main() -> i32 {
 
 /// A child that sends back every byte it reads, until its input pipe reaches end of file.
 struct Echo {
-    pid: Pid,
+    partner: Partner,
     /// The write end of the pipe to the child.
     to_child: i32,
     /// The read end of the pipe from the child.
     from_child: i32,
 }
 
+/// Who echoes: a child process, or a thread of this process.
+enum Partner {
+    Process(Pid),
+    Thread(ulib::thread::JoinHandle<i32>),
+}
+
+/// Sends back every byte read from `input` to `output` until end of file; 0 on success.
+fn echo_loop(input: i32, output: i32) -> i32 {
+    let mut token = [0u8; 1];
+    loop {
+        match fs::read(input, &mut token) {
+            Ok(0) => return 0,
+            Ok(_) if fs::write(output, &token) == Ok(1) => {}
+            _ => return 1,
+        }
+    }
+}
+
 impl Echo {
-    fn start() -> Result<Echo, Failure> {
+    fn start(thread: bool) -> Result<Echo, Failure> {
         let (down_read, down_write) = fs::pipe2(O_CLOEXEC).context("pipe2")?;
         let (up_read, up_write) = fs::pipe2(O_CLOEXEC).context("pipe2")?;
-        let pid = ulib::spawn(|| {
-            // The child's copies of the parent's ends would keep its input from ever ending.
-            if fs::close(down_write).is_err() || fs::close(up_read).is_err() {
-                return 1;
-            }
-            let mut token = [0u8; 1];
-            loop {
-                match fs::read(down_read, &mut token) {
-                    Ok(0) => return 0,
-                    Ok(_) if fs::write(up_write, &token) == Ok(1) => {}
-                    _ => return 1,
+        let partner = if thread {
+            // A thread shares the descriptors: the ends it uses are closed after it ends.
+            let handle = ulib::thread::spawn(move || echo_loop(down_read, up_write))
+                .context("spawn a thread")?;
+            Partner::Thread(handle)
+        } else {
+            let pid = ulib::spawn(|| {
+                // The child's copies of the parent's ends would keep its input from ever
+                // ending.
+                if fs::close(down_write).is_err() || fs::close(up_read).is_err() {
+                    return 1;
                 }
-            }
-        })
-        .context("fork")?;
-        fs::close(down_read).context("close")?;
-        fs::close(up_write).context("close")?;
+                echo_loop(down_read, up_write)
+            })
+            .context("fork")?;
+            fs::close(down_read).context("close")?;
+            fs::close(up_write).context("close")?;
+            Partner::Process(pid)
+        };
         Ok(Echo {
-            pid,
+            partner,
             to_child: down_write,
             from_child: up_read,
         })
@@ -88,29 +112,45 @@ impl Echo {
     /// Ends the child (its input reaches end of file) and checks it exited cleanly.
     fn finish(self) -> Result<(), Failure> {
         fs::close(self.to_child).context("close")?;
-        bench::wait_success(self.pid)?;
+        match self.partner {
+            Partner::Process(pid) => bench::wait_success(pid)?,
+            Partner::Thread(handle) => {
+                if handle.join() != 0 {
+                    return Err(Failure::new("the echoing thread failed"));
+                }
+            }
+        }
         fs::close(self.from_child).context("close")?;
         Ok(())
     }
 }
 
 /// Times token round trips with an echoing child.
-fn token_passing(bench: &Bench) -> Result<bench::Timing, Failure> {
-    let echo = Echo::start()?;
+fn token_passing(bench: &Bench, thread: bool) -> Result<bench::Timing, Failure> {
+    let echo = Echo::start(thread)?;
     let timing = bench.measure(MAX_TRIPS, |trips| bench::timed(|| echo.round_trips(trips)))?;
     echo.finish()?;
     Ok(timing)
 }
 
 fn ctx_switch(bench: &Bench) -> Result<(), Failure> {
+    pinned_switches(bench, "ctx_switch", false)
+}
+
+fn thread_switch(bench: &Bench) -> Result<(), Failure> {
+    pinned_switches(bench, "thread_switch", true)
+}
+
+/// Token passing with both sides pinned to one hart, reported per switch.
+fn pinned_switches(bench: &Bench, name: &str, thread: bool) -> Result<(), Failure> {
     let allowed = sched::sched_getaffinity(0).context("sched_getaffinity")?;
-    // The lowest hart allowed; the child inherits the pinning.
+    // The lowest hart allowed; the child or thread inherits the pinning.
     let hart = allowed & allowed.wrapping_neg();
     sched::sched_setaffinity(0, hart).context("sched_setaffinity")?;
-    let timing = token_passing(bench)?;
+    let timing = token_passing(bench, thread)?;
     sched::sched_setaffinity(0, allowed).context("sched_setaffinity")?;
     // A round trip is two switches: parent -> child -> parent.
-    Line::new("ctx_switch")
+    Line::new(name)
         .timing(&timing.split(2))
         .field("hart", hart.trailing_zeros())
         .print();
@@ -118,7 +158,7 @@ fn ctx_switch(bench: &Bench) -> Result<(), Failure> {
 }
 
 fn pipe_rtt(bench: &Bench) -> Result<(), Failure> {
-    let timing = token_passing(bench)?;
+    let timing = token_passing(bench, false)?;
     Line::new("pipe_rtt").timing(&timing).print();
     Ok(())
 }

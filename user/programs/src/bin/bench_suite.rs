@@ -81,11 +81,12 @@ const fn program(name: &'static str, program: &'static str) -> Entry {
 }
 
 /// Every benchmark, in the order they run.
-const ENTRIES: [Entry; 17] = [
+const ENTRIES: [Entry; 18] = [
     program("null_syscall", "bench_syscall"),
     program("read_zero", "bench_syscall"),
     program("write_null", "bench_syscall"),
     program("ctx_switch", "bench_ipc"),
+    program("thread_switch", "bench_ipc"),
     program("pipe_rtt", "bench_ipc"),
     program("pipe_bw", "bench_ipc"),
     program("fork_exit", "bench_proc"),
