@@ -18,7 +18,7 @@
 //!    condition and marks itself blocked; wakers take it to collect sleepers. (irq: the
 //!    timer wakes `SLEEPERS`, the pollers and timed semaphore waiters)
 //!    Conditions checked under it take, in this order: `fd-table` (ppoll), `fifos`,
-//!    `msg-queues`, `sem-sets`, `terminal`, `pipe`, `eventfd` — each only briefly.
+//!    `msg-queues`, `sem-sets`, `terminal`, `pipe`, `eventfd`, `socket` — each only briefly.
 //!
 //!    `terminal` (kernel/src/console.rs: the line discipline, session and foreground group)
 //!    is held while echoing (then `console-line`) and while `TIOCSCTTY` looks for live
@@ -29,6 +29,11 @@
 //!    `itimers` (irq: the tick), `sighand` and `signal` (kernel/src/proc/signal.rs) are
 //!    otherwise taken alone: signal sending takes `sighand`, `signal` and `proc` one after
 //!    the other, never nested.
+//!
+//!    `unix-flight` (kernel/src/net/unix/rights.rs: descriptors in flight) comes before
+//!    `socket` (kernel/src/net/unix/mod.rs): the garbage collector reads queues under it.
+//!    Code holds at most one `socket` lock at a time. `unix-names` and `unix-graveyard`
+//!    are taken alone.
 //! 2. `process-table` (kernel/src/proc/mod.rs): the pid -> process map.
 //! 3. `proc` (kernel/src/proc/mod.rs): one PCB's state, family and accounting. Never two
 //!    at once: code that needs two PCBs locks them one after the other. (irq: the tick)

@@ -28,6 +28,7 @@ mod ipc;
 mod irq;
 mod lock_order;
 mod mm;
+mod net;
 mod power;
 mod proc;
 mod syscall;

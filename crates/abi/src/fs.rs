@@ -310,6 +310,8 @@ pub const POLLNVAL: i16 = 0x020;
 pub const POLLRDNORM: i16 = 0x040;
 /// `poll` event: same as [`POLLOUT`] for normal data.
 pub const POLLWRNORM: i16 = 0x100;
+/// `poll` event: the peer of a stream socket shut down its writing side (or closed).
+pub const POLLRDHUP: i16 = 0x2000;
 
 abi_struct! {
     /// `struct pollfd` of `ppoll`: 8 bytes.

@@ -28,6 +28,7 @@ pub mod mm;
 pub mod nr;
 pub mod process;
 pub mod signal;
+pub mod socket;
 pub mod time;
 pub mod tty;
 pub mod wait;

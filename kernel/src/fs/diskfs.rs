@@ -68,7 +68,8 @@ fn kind_of(kind: FileKind) -> FileType {
         FileKind::Directory => FileType::Directory,
         FileKind::Symlink => FileType::Symlink,
         FileKind::CharDevice | FileKind::BlockDevice => FileType::CharDevice,
-        FileKind::Fifo | FileKind::Socket => FileType::Fifo,
+        FileKind::Fifo => FileType::Fifo,
+        FileKind::Socket => FileType::Socket,
     }
 }
 
@@ -253,10 +254,10 @@ impl Inode for DiskInode {
         let ino = match kind {
             FileType::Regular => fs.create(self.ino, name.as_bytes(), perm, owner, now()),
             FileType::Directory => fs.mkdir(self.ino, name.as_bytes(), perm, owner, now()),
-            FileType::Fifo => fs.mknod(
+            FileType::Fifo | FileType::Socket => fs.mknod(
                 self.ino,
                 name.as_bytes(),
-                perm | abi::fs::S_IFIFO,
+                perm | kind.mode_bits(),
                 0,
                 owner,
                 now(),

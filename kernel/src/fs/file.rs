@@ -4,12 +4,16 @@
 //! `dup` or `fork` — so they share one offset and one set of status flags, as POSIX says.
 //! The offset is a sleep lock, held across the whole read or write, so two processes
 //! sharing a file never read the same bytes or write over each other.
+//!
+//! A socket (`crate::net`) is an open file too, so `read`, `write`, `poll` and `close` work
+//! on it like on a pipe.
 
 use super::pipe::Pipe;
 use super::{FileType, Inode, Metadata};
+use crate::net::unix::Socket;
 use crate::proc::sleep_lock::SleepLock;
 use abi::errno::Errno;
-use abi::fs::{O_ACCMODE, O_APPEND, O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY, S_IFIFO};
+use abi::fs::{O_ACCMODE, O_APPEND, O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY};
 use alloc::sync::Arc;
 use core::sync::atomic::{AtomicU32, Ordering};
 
@@ -28,6 +32,8 @@ pub enum Object {
         reader: bool,
         writer: bool,
     },
+    /// A Unix-domain socket.
+    Socket(Arc<Socket>),
 }
 
 /// Status flags `fcntl(F_SETFL)` may change.
@@ -80,8 +86,17 @@ impl OpenFile {
         matches!(self.flags() & O_ACCMODE, O_WRONLY | O_RDWR)
     }
 
-    fn nonblock(&self) -> bool {
+    /// Whether waits fail with `EAGAIN` instead (`O_NONBLOCK`).
+    pub fn nonblock(&self) -> bool {
         self.flags() & O_NONBLOCK != 0
+    }
+
+    /// The socket behind a socket descriptor.
+    pub fn socket(&self) -> Option<&Arc<Socket>> {
+        match &self.object {
+            Object::Socket(socket) => Some(socket),
+            _ => None,
+        }
     }
 
     /// The inode behind a named file.
@@ -101,6 +116,7 @@ impl OpenFile {
             Object::PipeReader(pipe) => pipe.read(buf, self.nonblock()),
             Object::PipeWriter(_) => Err(Errno::EBADF),
             Object::Fifo { pipe, .. } => pipe.read(buf, self.nonblock()),
+            Object::Socket(socket) => socket.read(buf, self.nonblock()),
             Object::Inode(inode) if inode.is_stream() => inode.read_stream(buf, self.nonblock()),
             Object::Inode(inode) => {
                 if inode.metadata()?.kind == FileType::Directory {
@@ -123,6 +139,7 @@ impl OpenFile {
             Object::PipeWriter(pipe) => pipe.write(data, self.nonblock()),
             Object::PipeReader(_) => Err(Errno::EBADF),
             Object::Fifo { pipe, .. } => pipe.write(data, self.nonblock()),
+            Object::Socket(socket) => socket.write(data, self.nonblock()),
             Object::Inode(inode) if inode.is_stream() => inode.write_stream(data, self.nonblock()),
             Object::Inode(inode) => {
                 let mut offset = self.offset.lock();
@@ -193,23 +210,37 @@ impl OpenFile {
     pub fn metadata(&self) -> Result<Metadata, Errno> {
         match &self.object {
             Object::Inode(inode) | Object::Fifo { inode, .. } => inode.metadata(),
-            Object::PipeReader(pipe) | Object::PipeWriter(pipe) => Ok(pipe_metadata(pipe)),
+            Object::PipeReader(pipe) | Object::PipeWriter(pipe) => Ok(anonymous_metadata(
+                Arc::as_ptr(pipe) as u64,
+                FileType::Fifo,
+                0o600,
+                pipe.available() as u64,
+            )),
+            // Linux's sockets live in an internal file system with mode 0777.
+            Object::Socket(socket) => Ok(anonymous_metadata(
+                Arc::as_ptr(socket) as u64,
+                FileType::Socket,
+                0o777,
+                0,
+            )),
         }
     }
 }
 
-fn pipe_metadata(pipe: &Arc<Pipe>) -> Metadata {
+/// What `fstat` says about a kernel object with no name (a pipe, a socket): its inode
+/// number comes from its address.
+fn anonymous_metadata(address: u64, kind: FileType, perm: u32, size: u64) -> Metadata {
     let now = super::Timestamp::now();
     Metadata {
         dev: 0,
-        ino: Arc::as_ptr(pipe) as u64 & 0xffff_ffff,
-        kind: FileType::Fifo,
-        perm: 0o600 & !S_IFIFO,
+        ino: address & 0xffff_ffff,
+        kind,
+        perm,
         nlink: 1,
         uid: 0,
         gid: 0,
         rdev: 0,
-        size: pipe.available() as u64,
+        size,
         blocks: 0,
         atime: now,
         mtime: now,
@@ -236,6 +267,7 @@ impl Drop for OpenFile {
                 }
                 super::fifo::closed(inode, pipe);
             }
+            Object::Socket(socket) => socket.close(),
             Object::Inode(_) => {}
         }
     }

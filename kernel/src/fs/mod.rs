@@ -23,7 +23,8 @@ pub mod ramfs;
 
 use abi::errno::Errno;
 use abi::fs::{
-    DT_CHR, DT_DIR, DT_FIFO, DT_LNK, DT_REG, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFREG, Stat,
+    DT_CHR, DT_DIR, DT_FIFO, DT_LNK, DT_REG, DT_SOCK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFREG,
+    S_IFSOCK, Stat,
 };
 use alloc::string::String;
 use alloc::sync::Arc;
@@ -45,6 +46,8 @@ pub enum FileType {
     CharDevice,
     Fifo,
     Symlink,
+    /// The name of a Unix-domain socket (made by `bind`; see `crate::net::unix`).
+    Socket,
 }
 
 impl FileType {
@@ -56,6 +59,7 @@ impl FileType {
             FileType::CharDevice => S_IFCHR,
             FileType::Fifo => S_IFIFO,
             FileType::Symlink => S_IFLNK,
+            FileType::Socket => S_IFSOCK,
         }
     }
 
@@ -67,6 +71,7 @@ impl FileType {
             FileType::CharDevice => DT_CHR,
             FileType::Fifo => DT_FIFO,
             FileType::Symlink => DT_LNK,
+            FileType::Socket => DT_SOCK,
         }
     }
 }

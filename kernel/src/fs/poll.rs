@@ -1,11 +1,11 @@
 //! Readiness and `ppoll` (concept F6): which descriptors can be read or written without
 //! blocking, and sleeping until one can.
 //!
-//! Every place where readiness may change — a pipe read, write or close, typed input —
-//! calls [`notify`], which wakes every poller; a poller re-checks its descriptors and sleeps
-//! again if none is ready. Pollers with a timeout sleep with their deadline as the wait
-//! key, and the timer interrupt wakes expired ones ([`expire`]). One queue for all pollers
-//! is simple and enough for a teaching kernel; Linux keeps a queue per file instead.
+//! Every place where readiness may change — a pipe or socket read, write or close, typed
+//! input — calls [`notify`], which wakes every poller; a poller re-checks its descriptors
+//! and sleeps again if none is ready. Pollers with a timeout sleep with their deadline as
+//! the wait key, and the timer interrupt wakes expired ones ([`expire`]). One queue for all
+//! pollers is simple and enough for a teaching kernel; Linux keeps a queue per file instead.
 
 use super::file::{Object, OpenFile};
 use crate::proc::Process;
@@ -27,7 +27,8 @@ pub fn expire(now: u64) {
     POLLERS.wake_up_to(now);
 }
 
-/// The events `file` has now (`POLLIN`, `POLLOUT`, `POLLHUP`, `POLLERR`).
+/// The events `file` has now (`POLLIN`, `POLLOUT`, `POLLHUP`, `POLLERR`, and for a socket
+/// `POLLRDHUP`).
 pub fn readiness(file: &OpenFile) -> i16 {
     match &file.object {
         Object::PipeReader(pipe) => pipe.poll_events(true, false),
@@ -38,6 +39,7 @@ pub fn readiness(file: &OpenFile) -> i16 {
             writer,
             ..
         } => pipe.poll_events(*reader, *writer),
+        Object::Socket(socket) => socket.poll_events(),
         Object::Inode(inode) => inode.poll_events(),
     }
 }

@@ -23,9 +23,9 @@ use alloc::vec::Vec;
 use core::sync::atomic::Ordering;
 
 /// Most bytes one read or write moves (Linux caps a call the same way: a short count).
-const MAX_RW: usize = 1 << 20;
+pub(super) const MAX_RW: usize = 1 << 20;
 /// Most iovecs in one readv/writev (Linux's IOV_MAX).
-const IOV_MAX: usize = 1024;
+pub(super) const IOV_MAX: usize = 1024;
 
 type Result<T> = core::result::Result<T, Errno>;
 
@@ -38,7 +38,7 @@ fn path_arg(user: &mut UserState, addr: usize) -> Result<String> {
 }
 
 /// The directory a `*at` path is relative to. An absolute path ignores `dirfd`.
-fn start_dir(me: &Process, dirfd: usize, path: &str) -> Result<Arc<dyn Inode>> {
+pub(super) fn start_dir(me: &Process, dirfd: usize, path: &str) -> Result<Arc<dyn Inode>> {
     if path.starts_with('/') {
         return Ok(fs::root());
     }
@@ -58,7 +58,7 @@ fn base_dir(me: &Process, dirfd: usize) -> Result<Arc<dyn Inode>> {
     Ok(inode)
 }
 
-fn creds(me: &Process) -> crate::proc::Credentials {
+pub(super) fn creds(me: &Process) -> crate::proc::Credentials {
     me.inner().creds
 }
 
@@ -126,6 +126,10 @@ pub fn openat(
     if matches!(access, O_WRONLY | O_RDWR) {
         fs::check_access(&meta, creds, Access::Write)?;
     }
+    if meta.kind == FileType::Socket {
+        // A socket's name is for `connect`, not `open`.
+        return Err(Errno::ENXIO);
+    }
     if flags & O_TRUNC != 0 && access != O_RDONLY && meta.kind == FileType::Regular {
         inode.truncate(0)?;
     }
@@ -141,7 +145,7 @@ pub fn openat(
 /// `close(fd)`.
 pub fn close(me: &Arc<Process>, fd: usize) -> Result<usize> {
     let closed = me.files().lock().remove(fd)?;
-    drop(closed);
+    crate::net::unix::descriptor_closed(closed);
     Ok(0)
 }
 
@@ -164,7 +168,7 @@ fn read_to_user(
 }
 
 /// The user buffer `[buf, buf + count)` (at most `MAX_RW` bytes), or `EFAULT`.
-fn bytes_from_user(user: &mut UserState, buf: usize, count: usize) -> Result<Vec<u8>> {
+pub(super) fn bytes_from_user(user: &mut UserState, buf: usize, count: usize) -> Result<Vec<u8>> {
     let mut bytes = vec![0; count.min(MAX_RW)];
     user.space.copy_in(buf, &mut bytes)?;
     Ok(bytes)
@@ -204,7 +208,7 @@ pub fn write(
     file.write(&bytes_from_user(user, buf, count)?)
 }
 
-fn iovecs(user: &mut UserState, iov: usize, count: usize) -> Result<Vec<Iovec>> {
+pub(super) fn iovecs(user: &mut UserState, iov: usize, count: usize) -> Result<Vec<Iovec>> {
     if count > IOV_MAX {
         return Err(Errno::EINVAL);
     }
@@ -216,7 +220,8 @@ fn iovecs(user: &mut UserState, iov: usize, count: usize) -> Result<Vec<Iovec>> 
         .collect()
 }
 
-/// `readv(fd, iov, count)`: fills the buffers in order; stops at a short read.
+/// `readv(fd, iov, count)`: one read of the buffers' total size (so a datagram socket
+/// hands over one datagram), scattered over the buffers in order.
 pub fn readv(
     me: &Arc<Process>,
     user: &mut UserState,
@@ -226,21 +231,35 @@ pub fn readv(
 ) -> Result<usize> {
     let file = file(me, fd)?;
     let vectors = iovecs(user, iov, count)?;
-    for v in &vectors {
+    let mut bytes = vec![0; check_iovecs_writable(user, &vectors)?];
+    let got = file.read(&mut bytes)?;
+    scatter(user, &vectors, &bytes[..got])?;
+    Ok(got)
+}
+
+/// Checks that every buffer of `vectors` may be written; returns their total size, at
+/// most `MAX_RW` (Linux cuts a call the same way).
+pub(super) fn check_iovecs_writable(user: &mut UserState, vectors: &[Iovec]) -> Result<usize> {
+    let mut total: usize = 0;
+    for v in vectors {
         user.space
             .check_access(v.base, v.len, hal::trap::Access::Write)?;
+        total = total.saturating_add(v.len);
     }
-    let mut total = 0;
+    Ok(total.min(MAX_RW))
+}
+
+/// Copies `data` out over the buffers of `vectors`, filling each before the next.
+pub(super) fn scatter(user: &mut UserState, vectors: &[Iovec], mut data: &[u8]) -> Result<()> {
     for v in vectors {
-        let mut bytes = vec![0; v.len.min(MAX_RW - total)];
-        let got = file.read(&mut bytes)?;
-        user.space.copy_out(v.base, &bytes[..got])?;
-        total += got;
-        if got < v.len || total >= MAX_RW {
+        if data.is_empty() {
             break;
         }
+        let count = v.len.min(data.len());
+        user.space.copy_out(v.base, &data[..count])?;
+        data = &data[count..];
     }
-    Ok(total)
+    Ok(())
 }
 
 /// `writev(fd, iov, count)`: writes the buffers in order.
@@ -252,14 +271,20 @@ pub fn writev(
     count: usize,
 ) -> Result<usize> {
     let file = file(me, fd)?;
+    let vectors = iovecs(user, iov, count)?;
+    file.write(&gather(user, &vectors)?)
+}
+
+/// The bytes of the buffers of `vectors`, one after the other (at most `MAX_RW`).
+pub(super) fn gather(user: &mut UserState, vectors: &[Iovec]) -> Result<Vec<u8>> {
     let mut data = Vec::new();
-    for v in iovecs(user, iov, count)? {
+    for v in vectors {
         let len = v.len.min(MAX_RW - data.len());
         let start = data.len();
         data.resize(start + len, 0);
         user.space.copy_in(v.base, &mut data[start..])?;
     }
-    file.write(&data)
+    Ok(data)
 }
 
 /// `pread64(fd, buf, count, offset)`.
@@ -487,8 +512,9 @@ pub fn mkdirat(
     Ok(0)
 }
 
-/// `mknodat(dirfd, path, mode, dev)`: makes a FIFO (`S_IFIFO`) or an empty regular file
-/// (`S_IFREG` or no type). Device nodes live only in devfs: `EPERM`.
+/// `mknodat(dirfd, path, mode, dev)`: makes a FIFO (`S_IFIFO`), a socket name no socket is
+/// bound to (`S_IFSOCK`, as on Linux) or an empty regular file (`S_IFREG` or no type).
+/// Device nodes live only in devfs: `EPERM`.
 pub fn mknodat(
     me: &Arc<Process>,
     user: &mut UserState,
@@ -499,12 +525,28 @@ pub fn mknodat(
     let mode = mode as u32;
     let kind = match mode & S_IFMT {
         S_IFIFO => FileType::Fifo,
+        S_IFSOCK => FileType::Socket,
         0 | S_IFREG => FileType::Regular,
-        S_IFCHR | S_IFBLK | S_IFSOCK => return Err(Errno::EPERM),
+        S_IFCHR | S_IFBLK => return Err(Errno::EPERM),
         _ => return Err(Errno::EINVAL),
     };
     let path = path_arg(user, path)?;
-    let (dir, name) = fs::resolve_parent(&start_dir(me, dirfd, &path)?, &path)?;
+    let perm = mode & 0o7777 & !me.fs.umask.load(Ordering::Relaxed);
+    make_node(me, dirfd, &path, kind, perm)?;
+    Ok(0)
+}
+
+/// Makes a file of type `kind` (not a directory or symbolic link) with permissions `perm`
+/// at `path`: `EEXIST` if the name is taken, `EACCES` without write permission on the
+/// directory. For `mknodat`, and for `bind`, which makes a socket's file.
+pub(super) fn make_node(
+    me: &Process,
+    dirfd: usize,
+    path: &str,
+    kind: FileType,
+    perm: u32,
+) -> Result<Arc<dyn Inode>> {
+    let (dir, name) = fs::resolve_parent(&start_dir(me, dirfd, path)?, path)?;
     if name == "." || name == ".." || path.ends_with('/') {
         return Err(Errno::EEXIST);
     }
@@ -513,9 +555,7 @@ pub fn mknodat(
     }
     let creds = creds(me);
     fs::check_access(&dir.metadata()?, creds, Access::Write)?;
-    let perm = mode & 0o7777 & !me.fs.umask.load(Ordering::Relaxed);
-    dir.create(name, kind, perm, creds.euid, creds.egid)?;
-    Ok(0)
+    dir.create(name, kind, perm, creds.euid, creds.egid)
 }
 
 /// `unlinkat(dirfd, path, flags)`: removes a file, or an empty directory with AT_REMOVEDIR.

@@ -10,6 +10,7 @@ mod process;
 mod sem;
 mod shm;
 mod signal;
+mod socket;
 mod time;
 mod tty;
 
@@ -117,6 +118,22 @@ pub fn dispatch(
         nr::SHMAT => shm::shmat(me, user, a0, a1, a2),
         nr::SHMDT => shm::shmdt(me, user, a0),
         nr::SHMCTL => shm::shmctl(me, user, a0, a1, a2),
+        nr::SOCKET => socket::socket(me, a0, a1, a2),
+        nr::SOCKETPAIR => socket::socketpair(me, user, a0, a1, a2, a3),
+        nr::BIND => socket::bind(me, user, fd, a1, a2),
+        nr::LISTEN => socket::listen(me, fd, a1),
+        nr::ACCEPT => socket::accept4(me, user, fd, a1, a2, 0),
+        nr::ACCEPT4 => socket::accept4(me, user, fd, a1, a2, a3),
+        nr::CONNECT => socket::connect(me, user, fd, a1, a2),
+        nr::GETSOCKNAME => socket::getsockname(me, user, fd, a1, a2, false),
+        nr::GETPEERNAME => socket::getsockname(me, user, fd, a1, a2, true),
+        nr::SENDTO => socket::sendto(me, user, fd, a1, a2, a3, a4, a5),
+        nr::RECVFROM => socket::recvfrom(me, user, fd, a1, a2, a3, a4, a5),
+        nr::SETSOCKOPT => socket::setsockopt(me, user, fd, a1, a2, a3, a4),
+        nr::GETSOCKOPT => socket::getsockopt(me, user, fd, a1, a2, a3, a4),
+        nr::SHUTDOWN => socket::shutdown(me, fd, a1),
+        nr::SENDMSG => socket::sendmsg(me, user, fd, a1, a2),
+        nr::RECVMSG => socket::recvmsg(me, user, fd, a1, a2),
         nr::PPOLL => signal::ppoll(me, user, a0, a1, a2, a3, a4),
         nr::PSELECT6 => signal::pselect6(me, user, a0, [a1, a2, a3], a4, a5),
         nr::GETITIMER => signal::getitimer(me, user, a0, a1),

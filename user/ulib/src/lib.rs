@@ -8,8 +8,9 @@
 //!   `read`, `nanosleep`, `clock_gettime`), [`process`] (`fork`, `execve`, `wait4`, `exit`,
 //!   `kill`, `getpid`, `uname`, `getrusage`, ...) and [`sched`] (`sched_yield`, `getcpu`,
 //!   the affinity calls); [`fs`] has the file, directory and pipe calls, a directory
-//!   reader and a line reader; [`raw`] has the deliberately unchecked forms that kernel
-//!   tests use to pass bad pointers, and `brk`.
+//!   reader and a line reader; [`socket`] has the Unix-domain socket calls (addresses,
+//!   `sendmsg`/`recvmsg` and descriptor passing); [`raw`] has the deliberately unchecked
+//!   forms that kernel tests use to pass bad pointers, and `brk`.
 //! - [`print!`], [`println!`], [`eprint!`] and [`eprintln!`] write to fd 1 / fd 2 ([`io`]).
 //! - A global allocator on the program break ([`heap`]) makes
 //!   `alloc::{vec::Vec, string::String, boxed::Box}` work.
@@ -60,6 +61,7 @@ pub mod procfs;
 pub mod raw;
 pub mod sched;
 pub mod signal;
+pub mod socket;
 pub mod start;
 pub mod sync;
 pub mod sys;
