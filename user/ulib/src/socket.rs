@@ -393,11 +393,11 @@ pub fn recvmsg(
         pad: 0,
     }
     .to_bytes();
-    // SAFETY: `image` is a `struct msghdr` whose pointers point at buffers exclusively
-    // borrowed or owned here across the call: the address buffer (`msg_namelen` bytes),
-    // the `iovec` array describing the slices of `bufs`, and the control buffer
-    // (`msg_controllen` bytes). The kernel writes only within them and into `image`'s
-    // `msg_namelen`, `msg_controllen` and `msg_flags`; any bytes are valid there.
+    // `image` is a `struct msghdr` whose pointers point at buffers exclusively borrowed or
+    // owned here across the call: the address buffer (`msg_namelen` bytes), the `iovec`
+    // array describing the slices of `bufs`, and the control buffer (`msg_controllen` bytes).
+    // SAFETY: the kernel writes only within those buffers and into `image`'s `msg_namelen`,
+    // `msg_controllen` and `msg_flags`; any bytes are valid there.
     let ret = unsafe {
         syscall3(
             nr::RECVMSG,

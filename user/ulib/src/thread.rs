@@ -264,11 +264,11 @@ impl Builder {
             packet: Arc::clone(&packet),
         }));
         let entry: extern "C" fn(*mut Start<F, T>) = thread_main::<F, T>;
-        // SAFETY: the stack is a fresh mapping nothing else uses, freed only after the
-        // thread has exited (JoinHandle's invariant); the tid word lives in the packet, which
-        // the handle keeps until the kernel has cleared it; `entry` is `thread_main` for
-        // exactly the type `start` points to, and on success only the new thread uses
-        // `start`.
+        // The stack is a fresh mapping nothing else uses, freed only after the thread has
+        // exited (JoinHandle's invariant); the tid word lives in the packet, which the handle
+        // keeps until the kernel has cleared it.
+        // SAFETY: as just said for stack and tid word; `entry` is `thread_main` for exactly
+        // the type `start` points to, and on success only the new thread uses `start`.
         let ret = unsafe {
             clone_thread(
                 self.flags | TID_FLAGS,
@@ -343,11 +343,11 @@ unsafe fn clone_thread(
     arg: usize,
 ) -> isize {
     let ret: isize;
-    // SAFETY: in the parent this is a plain system call that changes only `a0` (and the tid
-    // word, an atomic); the caller vouches for the stack, the word and `entry(arg)`. The
-    // child never comes back to compiled code: it runs only the instructions between `ecall`
-    // and label 2, on its own stack, with `t0`/`t1` still holding `entry`/`arg` (clone gives
-    // the child the parent's registers, except `a0` = 0 and `sp` = the new stack).
+    // The child never comes back to compiled code: it runs only the instructions between
+    // `ecall` and label 2, on its own stack, with `t0`/`t1` still holding `entry`/`arg` (clone
+    // gives the child the parent's registers, except `a0` = 0 and `sp` = the new stack).
+    // SAFETY: in the parent a plain system call that changes only `a0` (and the tid word, an
+    // atomic); the caller vouches for the stack, the word and `entry(arg)`; the child: above.
     unsafe {
         asm!(
             "ecall",

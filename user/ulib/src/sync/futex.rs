@@ -71,10 +71,10 @@ fn futex(
         Fourth::Count(count) => count as usize,
     };
     let word2 = word2.map_or(0, |word| word.as_ptr() as usize);
-    // SAFETY: the operations of this module (wait, wake, requeue and their bit-set and
-    // compare forms) only read `word`, the timeout and `word2`, all borrowed for the call, and
-    // never write user memory; a count in the fourth argument is not dereferenced. Sleeping on
-    // an atomic is invisible to Rust code.
+    // The operations of this module (wait, wake, requeue and their bit-set and compare forms)
+    // never write user memory; a count in the fourth argument is not dereferenced.
+    // SAFETY: they only read `word`, the timeout and `word2`, all borrowed for the call; and
+    // sleeping on an atomic is invisible to Rust code.
     decode(unsafe {
         syscall6(
             nr::FUTEX,
