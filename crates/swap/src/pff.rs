@@ -36,7 +36,9 @@ impl Default for PffConfig {
         PffConfig {
             upper: 2000,
             lower: 200,
-            min_faults: 32,
+            // 1 MiB read back in one interval at least: a small process that touches its
+            // few swapped-out pages once (a readahead brings 32) is not thrashing.
+            min_faults: 256,
             max_suspend_ns: 2_000_000_000,
         }
     }

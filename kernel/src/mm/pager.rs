@@ -216,14 +216,26 @@ pub fn policy() -> Policy {
     PAGER.lock().as_ref().map_or(DEFAULT_POLICY, |p| p.kind)
 }
 
+/// The largest array a policy keeps, per ticket (a ranking slot: insertion stamp, value
+/// and tag).
+const POLICY_BYTES_PER_TICKET: usize = 24;
+
 /// Switches to the policy called `name`; `EINVAL` for an unknown name or one only the
-/// simulator can run (`lru`, `opt`).
+/// simulator can run (`lru`, `opt`), `ENOMEM` if memory is too fragmented for the new
+/// policy's arrays now (the old policy stays).
 pub fn set_policy(name: &str) -> Result<(), Errno> {
     let policy = Policy::from_name(name)
         .filter(|p| p.kernel_can_run())
         .ok_or(Errno::EINVAL)?;
     let mut guard = PAGER.lock();
     let pager = guard.get_or_insert_with(Pager::new);
+    // The policies' arrays cannot fail to grow without bringing the kernel down: make sure
+    // one as large as the largest of them can be had first.
+    let mut probe: Vec<u8> = Vec::new();
+    probe
+        .try_reserve_exact(pager.mappings.len() * POLICY_BYTES_PER_TICKET)
+        .map_err(|_| Errno::ENOMEM)?;
+    drop(probe);
     // The old policy's arrays go back to the heap first: the new one needs as much.
     pager.policy = policy.replacer(&PolicyConfig::default());
     pager.policy = presized(policy, pager.mappings.len());

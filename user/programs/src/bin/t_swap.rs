@@ -12,6 +12,9 @@
 //!   `/proc/vmstat` counts pages written to swap (`pswpout`), read back (`pswpin`, readahead
 //!   included), major faults (`pgmajfault`) and evictions under that very policy (`evict_<policy>`), all
 //!   non-zero. The time each run takes and those counters are printed (no timed assertion).
+//! - While each workload runs, `vmstat 1` prints a line a second into the test log (swap
+//!   in use, KiB swapped in and out per second, faults, evictions, the policy): the policy
+//!   at work, as a person would watch it. It is stopped with SIGTERM afterwards.
 //! - The policy in force at the start is restored.
 
 #![no_std]
@@ -23,6 +26,7 @@ extern crate alloc;
 use alloc::format;
 use alloc::string::String;
 use ulib::abi::errno::Errno;
+use ulib::abi::signal::SIGTERM;
 use ulib::fs::{read_to_string, write_file};
 use ulib::mm::Mapping;
 use ulib::process::Fork;
@@ -100,6 +104,14 @@ fn run_under(name: &str, run: usize, size: usize) {
     check_eq!(set_policy(name), Ok(()), "switching to {name}");
     check_eq!(policy(), name, "{POLICY_FILE} after writing {name}");
     let before = vmstat();
+    let watcher = match ulib::fork() {
+        Ok(Fork::Child) => {
+            let error = ulib::execve("/bin/vmstat", &["/bin/vmstat", "1"], &["PATH=/bin"]);
+            ulib::fail!("exec /bin/vmstat: {error}")
+        }
+        Ok(Fork::Parent(pid)) => pid,
+        Err(e) => ulib::fail!("fork: {e}"),
+    };
     let start = ulib::bench::now_ns().unwrap_or(0);
     let pid = match ulib::fork() {
         Ok(Fork::Child) => workload(run, size),
@@ -108,6 +120,8 @@ fn run_under(name: &str, run: usize, size: usize) {
     };
     let status = ulib::waitpid(pid).unwrap_or_else(|e| ulib::fail!("waitpid: {e}"));
     let took_ms = ulib::bench::now_ns().unwrap_or(0).saturating_sub(start) / 1_000_000;
+    check_eq!(ulib::kill(watcher, SIGTERM), Ok(()), "stopping vmstat");
+    let _ = ulib::waitpid(watcher);
     let mib = size >> 20;
     check_eq!(
         status,
