@@ -25,7 +25,7 @@
 
 use crate::mem::{Frame, OutOfMemory};
 use crate::{PAGE_SIZE, PHYS_OFFSET, USER_TOP, phys_to_virt};
-use core::sync::atomic::{AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 /// Page-table entry flag bits.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
@@ -279,6 +279,59 @@ impl PageTable {
             Some(_) => Err(MapError::BadAddress),
             None => Err(MapError::NotMapped),
         }
+    }
+
+    /// The leaf entry of the 4 KiB mapping at `va`, for atomic access: the hardware page
+    /// walker sets its accessed and dirty bits on its own (atomically), so the pager's reads
+    /// and clears of those bits must be atomic too, or a bit set in between is lost.
+    fn atomic_leaf(&mut self, va: usize) -> Option<&AtomicU64> {
+        self.check_va(va).ok()?;
+        match self.leaf(va) {
+            // SAFETY: `entry` is an 8-byte aligned entry of a table frame that this page
+            // table owns and keeps alive while borrowed (`&mut self` bounds the reference);
+            // `AtomicU64` has the layout of `u64`, and every other access to the entry is
+            // through this table's `&mut self` or by the hardware, atomically.
+            Some((entry, 0)) => Some(unsafe { AtomicU64::from_ptr(entry as *mut u64) }),
+            _ => None,
+        }
+    }
+
+    /// Removes the 4 KiB mapping at `va` in one atomic step, returning the physical address
+    /// and the entry's last flags: a dirty bit the hardware set up to that moment is in
+    /// them (concept M7: whether a page must be written back). The caller flushes the TLB.
+    pub fn take(&mut self, va: usize) -> Result<(usize, PteFlags), MapError> {
+        let entry = self.atomic_leaf(va).ok_or(MapError::NotMapped)?;
+        let pte = entry.swap(0, Ordering::AcqRel);
+        Ok((pte_pa(pte), pte_flags(pte)))
+    }
+
+    /// Clears the accessed bit of the 4 KiB mapping at `va`; returns whether it was set.
+    /// The caller flushes the TLB, or the hardware goes on using a cached entry and never
+    /// sets the bit again.
+    pub fn clear_accessed(&mut self, va: usize) -> bool {
+        self.atomic_leaf(va)
+            .is_some_and(|e| e.fetch_and(!PteFlags::A.0, Ordering::AcqRel) & PteFlags::A.0 != 0)
+    }
+
+    /// Clears the dirty bit of the 4 KiB mapping at `va` (its page now equals its backing
+    /// copy); returns whether it was set. The caller flushes the TLB.
+    pub fn clear_dirty(&mut self, va: usize) -> bool {
+        self.atomic_leaf(va)
+            .is_some_and(|e| e.fetch_and(!PteFlags::D.0, Ordering::AcqRel) & PteFlags::D.0 != 0)
+    }
+
+    /// Sets the accessed bit of the 4 KiB mapping at `va`, and the dirty bit for a write:
+    /// what the hardware does on access, done by the fault handler for harts that trap
+    /// instead (RISC-V Svade). Returns whether `va` is mapped.
+    pub fn mark_used(&mut self, va: usize, write: bool) -> bool {
+        let bits = if write {
+            PteFlags::A.0 | PteFlags::D.0
+        } else {
+            PteFlags::A.0
+        };
+        self.atomic_leaf(va)
+            .map(|e| e.fetch_or(bits, Ordering::AcqRel))
+            .is_some()
     }
 
     /// The physical address and flags `va` translates to, as the hardware would see it.

@@ -8,12 +8,23 @@
 //!    may sleep for one, so it must hold no spinlock then. The console's `USER_WRITES`; an
 //!    address space's (kernel/src/mm/shared.rs), held for one step — a fault, a copy to or
 //!    from user memory, an mmap — and never across a blocking wait; a thread holds at most
-//!    one.
+//!    one that it waited for. The one exception is the pager (kernel/src/mm/pager.rs):
+//!    reclaiming memory for a fault, it holds its own space's lock and *tries* the other
+//!    spaces' locks, never waiting for one (so two threads reclaiming at once cannot wait
+//!    for each other); the OOM killer's look at other spaces is lock-free.
 //!
 //!    `futex` (kernel/src/proc/futex.rs) comes next: a waiter takes it holding its address
 //!    space's sleep lock (to read the futex word without faulting), releases that lock
 //!    under it, and marks itself blocked (`proc`); wakers take `proc` and `run-queue` under
 //!    it. (irq: the tick expires timeouts)
+//!
+//!    `pager` (kernel/src/mm/pager.rs: the replacement policy and its tickets) is taken
+//!    under the address-space sleep locks above — the caller's own, and the ones reclaim
+//!    has try-locked before taking it — and reads page tables under it; it is released
+//!    before any eviction I/O and before those locks are dropped. Dropping a page's ticket
+//!    takes it, so pages are never dropped under it. `spaces` (the pager's registry of
+//!    live address spaces), `thrash` (the PFF controller, kernel/src/mm/thrash.rs) and
+//!    `swap-slots` (kernel/src/mm/swap.rs) are each taken alone.
 //! 1. `wait-queue` (kernel/src/proc/wait_queue.rs): held while a sleeper checks its
 //!    condition and marks itself blocked; wakers take it to collect sleepers. (irq: the
 //!    timer wakes `SLEEPERS`, the pollers and timed semaphore waiters)

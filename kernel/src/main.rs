@@ -86,6 +86,7 @@ fn boot_main(hartid: usize, dtb_pa: usize) -> ! {
     if let Err(e) = fs::init(info.initrd) {
         panic!("cannot build the root file system: {}", e.description());
     }
+    mm::swap::init();
     if let Err(e) = proc::lifecycle::spawn_init(init, test_mode) {
         panic!("cannot start {init}: {}", e.description());
     }

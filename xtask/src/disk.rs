@@ -19,6 +19,30 @@ use ::fs::{
 /// Size of an image made without `--size`, in MiB.
 pub const DEFAULT_SIZE_MIB: u64 = 64;
 
+/// Size of the swap area's image, in MiB: with 128 MiB of RAM, room for the swap test's
+/// 512 MiB workload.
+pub const SWAP_MIB: u64 = 512;
+
+/// The swap image (`target/lantern/swap.img`): a sparse file of [`SWAP_MIB`] that the
+/// kernel uses raw as its swap area. Its contents mean nothing across boots, so it is only
+/// made (or resized) when it is missing or of another size, never cleared.
+pub fn swap_image(layout: &crate::layout::Layout) -> Result<std::path::PathBuf, String> {
+    let path = layout.lantern_dir().join("swap.img");
+    let bytes = SWAP_MIB << 20;
+    if std::fs::metadata(&path).is_ok_and(|m| m.len() == bytes) {
+        return Ok(path);
+    }
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)
+            .map_err(|error| format!("could not create {}: {error}", dir.display()))?;
+    }
+    let file = File::create(&path)
+        .map_err(|error| format!("could not create {}: {error}", layout.show(&path)))?;
+    file.set_len(bytes)
+        .map_err(|error| format!("could not size {}: {error}", layout.show(&path)))?;
+    Ok(path)
+}
+
 /// An image file used as a block device.
 pub struct ImageFile {
     file: File,

@@ -61,7 +61,7 @@ enum Task {
         /// Number of harts (CPUs) QEMU emulates.
         #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..))]
         smp: u32,
-        /// Seconds the in-kernel tests may take [default: $LANTERN_TEST_TIMEOUT, else 300].
+        /// Seconds the in-kernel tests may take [default: $LANTERN_TEST_TIMEOUT, else 900].
         #[arg(long, value_name = "SECS")]
         timeout: Option<u64>,
         /// Skip the host steps (cargo fmt, cargo test, cargo clippy).
@@ -186,6 +186,7 @@ fn boot(layout: &Layout, smp: u32, mode: qemu::Mode) -> Result<(), String> {
     build::print_artefacts(layout, &artefacts);
     let mut command = qemu::command(&artefacts.kernel, &artefacts.initrd, smp, mode);
     qemu::attach_disk(&mut command, &artefacts.disk);
+    qemu::attach_swap(&mut command, &disk::swap_image(layout)?);
     if mode == qemu::Mode::Gdb {
         let kernel = artefacts.kernel.display().to_string();
         println!("QEMU waits for gdb; attach from another terminal with:");

@@ -47,11 +47,14 @@ pub fn headless(kernel: &Path, initrd: &Path, smp: u32, bootargs: &str) -> Comma
     command
 }
 
-/// The machine: QEMU `virt` with `smp` harts and 256 MiB, OpenSBI, the kernel and initrd.
+/// The machine's RAM: small enough that the swap test's 512 MiB workload must swap.
+pub const MEMORY: &str = "128M";
+
+/// The machine: QEMU `virt` with `smp` harts and [`MEMORY`], OpenSBI, the kernel and initrd.
 fn base(kernel: &Path, initrd: &Path, smp: u32) -> Command {
     let mut command = Command::new("qemu-system-riscv64");
     command
-        .args(["-machine", "virt", "-smp", &smp.to_string(), "-m", "256M"])
+        .args(["-machine", "virt", "-smp", &smp.to_string(), "-m", MEMORY])
         .args(["-bios", "default", "-nographic"])
         .arg("-kernel")
         .arg(kernel)
@@ -72,6 +75,19 @@ pub fn attach_disk(command: &mut Command, image: &Path) {
         &drive,
         "-device",
         "virtio-blk-device,drive=disk0,event_idx=off",
+    ]);
+}
+
+/// Attaches `image` as a second virtio block device: the kernel finds it as disk 1 and
+/// uses it, raw, as its swap area (see [`crate::disk::swap_image`]). Must come after
+/// [`attach_disk`], so that the root file system stays disk 0.
+pub fn attach_swap(command: &mut Command, image: &Path) {
+    let drive = format!("file={},if=none,format=raw,id=swap0", image.display());
+    command.args([
+        "-drive",
+        &drive,
+        "-device",
+        "virtio-blk-device,drive=swap0,event_idx=off",
     ]);
 }
 
@@ -200,7 +216,7 @@ mod tests {
         let command = command(Path::new("k"), Path::new("i.cpio"), 2, Mode::Run);
         assert_eq!(
             cmd::render(&command),
-            "qemu-system-riscv64 -machine virt -smp 2 -m 256M -bios default -nographic \
+            "qemu-system-riscv64 -machine virt -smp 2 -m 128M -bios default -nographic \
              -kernel k -initrd i.cpio -append init=/bin/init"
         );
     }

@@ -18,8 +18,9 @@ use crate::layout::{Layout, TARGET};
 use crate::report::{self, Summary};
 use crate::{cmd, console, env, qemu};
 
-/// How long the in-kernel tests may run when nothing says otherwise.
-pub const DEFAULT_TIMEOUT_SECS: u64 = 300;
+/// How long the in-kernel tests may run when nothing says otherwise (the swap test alone
+/// pages gigabytes through a virtual disk: a few minutes under emulation).
+pub const DEFAULT_TIMEOUT_SECS: u64 = 900;
 /// The environment variable that overrides the default time bound, in seconds.
 pub const TIMEOUT_VAR: &str = "LANTERN_TEST_TIMEOUT";
 
@@ -157,6 +158,7 @@ fn kernel_tests(
         qemu::Mode::Test,
     );
     qemu::attach_disk(&mut command, &artefacts.disk);
+    qemu::attach_swap(&mut command, &crate::disk::swap_image(layout)?);
     let run = qemu::run_tests(command, layout, options.timeout)?;
     let report = report::parse_log(&run.log);
     let summary = report::judge(&report, run.exit_code)
@@ -179,7 +181,7 @@ mod tests {
 
     #[test]
     fn timeout_flag_beats_variable_beats_default() {
-        assert_eq!(resolve_timeout(None, None), Ok(300));
+        assert_eq!(resolve_timeout(None, None), Ok(DEFAULT_TIMEOUT_SECS));
         assert_eq!(resolve_timeout(None, Some("60")), Ok(60));
         assert_eq!(resolve_timeout(None, Some(" 60\n")), Ok(60));
         assert_eq!(resolve_timeout(Some(5), Some("60")), Ok(5));

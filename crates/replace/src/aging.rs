@@ -11,6 +11,7 @@
 
 use crate::slots::Slots;
 use crate::{FrameBits, FrameIndex, Replacer};
+use alloc::vec::Vec;
 
 /// Bits of use history per frame.
 pub const AGE_BITS: u32 = 8;
@@ -55,6 +56,17 @@ impl Replacer for Aging {
     fn choose_victim(&mut self, bits: &mut dyn FrameBits) -> Option<FrameIndex> {
         self.history
             .least(|frame, &history| (bits.accessed(frame), history))
+    }
+
+    /// One pass ranks every frame (the same order as repeated `choose_victim`).
+    fn choose_victims(&mut self, bits: &mut dyn FrameBits, count: usize) -> Vec<FrameIndex> {
+        let victims = self
+            .history
+            .least_n(count, |frame, &history| (bits.accessed(frame), history));
+        for &frame in &victims {
+            self.history.remove(frame);
+        }
+        victims
     }
 
     fn len(&self) -> usize {

@@ -10,6 +10,7 @@
 
 use crate::slots::Slots;
 use crate::{FrameBits, FrameIndex, Replacer};
+use alloc::vec::Vec;
 
 /// Least frequently used, counted from accessed bits at each scan.
 #[derive(Debug, Default)]
@@ -48,6 +49,17 @@ impl Replacer for Lfu {
     fn choose_victim(&mut self, bits: &mut dyn FrameBits) -> Option<FrameIndex> {
         self.uses
             .least(|frame, &uses| uses + u64::from(bits.accessed(frame)))
+    }
+
+    /// One pass ranks every frame (the same order as repeated `choose_victim`).
+    fn choose_victims(&mut self, bits: &mut dyn FrameBits, count: usize) -> Vec<FrameIndex> {
+        let victims = self
+            .uses
+            .least_n(count, |frame, &uses| uses + u64::from(bits.accessed(frame)));
+        for &frame in &victims {
+            self.uses.remove(frame);
+        }
+        victims
     }
 
     fn len(&self) -> usize {

@@ -70,6 +70,7 @@ pub use opt::Opt;
 pub use random::{Random, RandomChoice};
 
 use alloc::boxed::Box;
+use alloc::vec::Vec;
 
 /// A physical frame as the caller numbers it (the kernel: its frame number, or an index into
 /// its table of swappable frames; the simulator: 0..frames).
@@ -116,6 +117,23 @@ pub trait Replacer: Send {
     /// The frame whose page to evict, `None` if no frame is tracked. It stays tracked until
     /// the caller [`removed`](Replacer::removed) it. May clear accessed bits (clock, nru).
     fn choose_victim(&mut self, bits: &mut dyn FrameBits) -> Option<FrameIndex>;
+    /// Up to `count` victims at once, best first, for a caller that evicts in batches (the
+    /// kernel's pager). Unlike [`choose_victim`](Replacer::choose_victim) it untracks each
+    /// victim, as [`removed`](Replacer::removed) would; the caller `inserted`s again any it
+    /// does not evict. The default asks `choose_victim` `count` times; policies whose every
+    /// choice is a pass over all frames (`aging`, `lfu`) rank them in one pass instead, with
+    /// the same result.
+    fn choose_victims(&mut self, bits: &mut dyn FrameBits, count: usize) -> Vec<FrameIndex> {
+        let mut victims = Vec::new();
+        while victims.len() < count {
+            let Some(frame) = self.choose_victim(bits) else {
+                break;
+            };
+            self.removed(frame);
+            victims.push(frame);
+        }
+        victims
+    }
     /// Tracked frames.
     fn len(&self) -> usize;
     /// Whether no frame is tracked.

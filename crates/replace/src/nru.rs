@@ -17,6 +17,7 @@
 
 use crate::ring::Ring;
 use crate::{FrameBits, FrameIndex, Replacer};
+use alloc::vec::Vec;
 
 /// The enhanced clock over (accessed, dirty) classes.
 #[derive(Debug, Default)]
@@ -60,6 +61,43 @@ impl Replacer for Nru {
         }
         // Only if another hart set bits again all along.
         self.ring.hand()
+    }
+
+    /// A batch goes round the same four turns once, taking every frame of the class a
+    /// turn looks for as the hand reaches it, until it has `count`. Choosing one victim at
+    /// a time would start again at turn (1) after each, a whole turn wasted whenever no
+    /// clean page is left (all anonymous memory is dirty): with a batch, lower classes still
+    /// go first, at the cost of at most four turns in all.
+    fn choose_victims(&mut self, bits: &mut dyn FrameBits, count: usize) -> Vec<FrameIndex> {
+        let mut victims = Vec::new();
+        for turn in 0..4 {
+            let want_dirty = turn % 2 == 1;
+            let mut passed = 0;
+            while victims.len() < count && passed < self.ring.len() {
+                let Some(frame) = self.ring.hand() else {
+                    return victims;
+                };
+                let accessed = bits.accessed(frame);
+                if !accessed && bits.dirty(frame) == want_dirty {
+                    self.ring.remove(frame);
+                    victims.push(frame);
+                    continue;
+                }
+                if want_dirty && accessed {
+                    bits.clear_accessed(frame);
+                }
+                self.ring.advance();
+                passed += 1;
+            }
+        }
+        // Only if another hart set bits again all along.
+        while victims.len() < count
+            && let Some(frame) = self.ring.hand()
+        {
+            self.ring.remove(frame);
+            victims.push(frame);
+        }
+        victims
     }
 
     fn len(&self) -> usize {

@@ -92,6 +92,34 @@ impl<T> Slots<T> {
             .map(|(_, frame)| frame)
     }
 
+    /// Up to `count` tracked frames with the least `key`, least first; of equals, the one
+    /// inserted first (what `least` would return `count` times, each removed in between).
+    pub(crate) fn least_n<K: Ord>(
+        &self,
+        count: usize,
+        mut key: impl FnMut(FrameIndex, &T) -> K,
+    ) -> Vec<FrameIndex> {
+        let mut ranked: Vec<((K, u64), FrameIndex)> = self
+            .slots
+            .iter()
+            .enumerate()
+            .filter_map(|(frame, slot)| {
+                slot.as_ref()
+                    .map(|slot| ((key(frame, &slot.value), slot.inserted), frame))
+            })
+            .collect();
+        let count = count.min(ranked.len());
+        if count == 0 {
+            return Vec::new();
+        }
+        if count < ranked.len() {
+            ranked.select_nth_unstable_by(count - 1, |a, b| a.0.cmp(&b.0));
+            ranked.truncate(count);
+        }
+        ranked.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        ranked.into_iter().map(|(_, frame)| frame).collect()
+    }
+
     pub(crate) fn len(&self) -> usize {
         self.len
     }
@@ -100,6 +128,7 @@ impl<T> Slots<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::vec;
 
     #[test]
     fn least_breaks_ties_by_insertion_order_and_forgets_removed_frames() {
@@ -119,6 +148,11 @@ mod tests {
         *slots.get_mut(2).unwrap() = 3;
         assert_eq!(slots.least(|_, &v| v), Some(5));
         assert_eq!(slots.len(), 2);
+        assert_eq!(slots.least_n(5, |_, &v| v), vec![5, 2]);
+        slots.insert(8, 3);
+        assert_eq!(slots.least_n(2, |_, &v| v), vec![5, 2], "ties by insertion");
+        assert_eq!(slots.least_n(0, |_, &v| v), Vec::<FrameIndex>::new());
+        slots.remove(8);
         slots.remove(7);
         assert_eq!(
             slots.len(),

@@ -37,6 +37,8 @@ pub struct Disk {
     sectors: u64,
     reads: AtomicU64,
     writes: AtomicU64,
+    /// Requests collected from the device so far (a full queue waits for this to move).
+    collected: AtomicU64,
 }
 
 /// The disks found at boot, in slot order (`/dev/vda` is the first).
@@ -71,6 +73,7 @@ pub fn probe(slots: &[(usize, usize, u32)]) -> alloc::vec::Vec<u32> {
             sectors,
             reads: AtomicU64::new(0),
             writes: AtomicU64::new(0),
+            collected: AtomicU64::new(0),
         }));
         IRQ_MASK.fetch_or(1 << irq, Ordering::Relaxed);
         disks.push(&*disk);
@@ -118,6 +121,7 @@ impl Disk {
             if let Some(id) = queue.ids.remove(&completion.token) {
                 self.done.lock().insert(id, completion);
             }
+            self.collected.fetch_add(1, Ordering::Release);
         }
     }
 
@@ -131,24 +135,31 @@ impl Disk {
         Ok(loop {
             let submitted = {
                 let mut queue = self.device.lock();
-                let token = queue.device.submit(offset / SECTOR as u64, buffer, write);
-                token.map(|token| {
-                    let id = queue.next_id;
-                    queue.next_id += 1;
-                    queue.ids.insert(token, id);
-                    id
-                })
+                match queue.device.submit(offset / SECTOR as u64, buffer, write) {
+                    Ok(token) => {
+                        let id = queue.next_id;
+                        queue.next_id += 1;
+                        queue.ids.insert(token, id);
+                        Ok(id)
+                    }
+                    // Read under the device lock: whatever is collected after this failed
+                    // attempt counts as progress.
+                    Err(returned) => Err((returned, self.collected.load(Ordering::Acquire))),
+                }
             };
             match submitted {
                 Ok(id) => break id,
-                Err(returned) => {
-                    // The queue is full: wait for some request to finish.
+                Err((returned, seen)) => {
+                    // The queue is full: collect what the device has finished (its
+                    // interrupt may not have been served yet), else wait until something
+                    // is collected. (Waiting for "some request done" instead would spin
+                    // while other processes' finished requests wait for their owners.)
                     buffer = returned;
-                    match &me {
-                        Some(me) => self
-                            .waiters
-                            .wait_uninterruptible(me, || !self.done.lock().is_empty()),
-                        None => self.collect(),
+                    self.collect();
+                    if let Some(me) = &me {
+                        self.waiters.wait_uninterruptible(me, || {
+                            self.collected.load(Ordering::Acquire) != seen
+                        });
                     }
                 }
             }
@@ -183,9 +194,16 @@ impl Disk {
 
     /// Reads `buf.len()` bytes at byte `offset`.
     pub fn read(&self, offset: u64, buf: &mut [u8]) -> Result<(), Errno> {
-        let id = self.submit(offset, vec![0; buf.len()].into_boxed_slice(), false)?;
-        buf.copy_from_slice(&self.finish(id, false)?);
+        let data = self.read_into(offset, vec![0; buf.len()].into_boxed_slice())?;
+        buf.copy_from_slice(&data);
         Ok(())
+    }
+
+    /// Reads `buffer.len()` bytes at byte `offset` into `buffer` (allocated by the caller,
+    /// who may have had to allocate it fallibly) and hands it back.
+    pub fn read_into(&self, offset: u64, buffer: Box<[u8]>) -> Result<Box<[u8]>, Errno> {
+        let id = self.submit(offset, buffer, false)?;
+        self.finish(id, false)
     }
 
     /// Writes every `(offset, data)` pair, with all of them in flight at once, and waits for

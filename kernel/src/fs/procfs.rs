@@ -1,10 +1,12 @@
 //! `/proc` (concepts F4, P1): the kernel's state as text files, generated on every read.
 //!
-//! `/proc/<pid>/status` shows the process control block; `meminfo`, `uptime`, `cpuinfo`
-//! and `mounts` the system; `/proc/self` links to the reader's own directory;
-//! `/proc/sysvipc/{msg,sem}` list the System V message queues and semaphore sets. Formats
-//! follow Linux's where tools parse them. Root may write the switches under
-//! `/proc/sys/kernel`: `sched_policy` and `deadlock_detect` (0 or 1, concept T4).
+//! `/proc/<pid>/status` shows the process control block, `/proc/<pid>/maps` and `smaps`
+//! its memory regions (with resident and swapped sizes); `meminfo`, `vmstat`, `buddyinfo`,
+//! `uptime`, `cpuinfo` and `mounts` the system; `/proc/self` links to the reader's own
+//! directory; `/proc/sysvipc/{msg,sem,shm}` list the System V objects. Formats follow
+//! Linux's where tools parse them. Writable: `sched_trace` (clears it); by root, the
+//! switches `/proc/sys/kernel/sched_policy`, `/proc/sys/kernel/deadlock_detect` (0 or 1,
+//! concept T4) and `/proc/sys/vm/page_replacement`.
 
 use super::{DirEntry, FileType, Inode, Metadata, Timestamp};
 use crate::ipc::{msg, sem};
@@ -36,9 +38,13 @@ enum SystemFile {
     Diskstats,
     /// The kernel command line.
     Cmdline,
+    /// Virtual-memory counters (faults, swapping, evictions per policy).
+    Vmstat,
+    /// Free blocks of the buddy allocator per order.
+    Buddyinfo,
 }
 
-const SYSTEM_FILES: [(&str, SystemFile); 8] = [
+const SYSTEM_FILES: [(&str, SystemFile); 10] = [
     ("meminfo", SystemFile::Meminfo),
     ("uptime", SystemFile::Uptime),
     ("cpuinfo", SystemFile::Cpuinfo),
@@ -47,6 +53,8 @@ const SYSTEM_FILES: [(&str, SystemFile); 8] = [
     ("sched_trace", SystemFile::SchedTrace),
     ("diskstats", SystemFile::Diskstats),
     ("cmdline", SystemFile::Cmdline),
+    ("vmstat", SystemFile::Vmstat),
+    ("buddyinfo", SystemFile::Buddyinfo),
 ];
 
 /// Files under `/proc/<pid>`.
@@ -60,12 +68,15 @@ enum Node {
     PidStatus(Pid),
     PidMaps(Pid),
     PidSched(Pid),
+    /// `/proc/<pid>/smaps`: the regions with their resident and swapped sizes.
+    PidSmaps(Pid),
     /// `/proc/<pid>/task`: one directory per thread of the process (`/proc/<pid>/task/<tid>`,
     /// with the same files as `/proc/<pid>`, for that thread).
     TaskDir(Pid),
-    /// `/proc/sys` and `/proc/sys/kernel`.
+    /// `/proc/sys`, `/proc/sys/kernel` and `/proc/sys/vm`.
     SysDir,
     SysKernelDir,
+    SysVmDir,
     /// `/proc/sys/kernel/sched_policy`: read or write the system's scheduling policy.
     SchedPolicy,
     /// `/proc/sys/kernel/deadlock_detect`: the semaphore deadlock detector, 0 or 1.
@@ -75,6 +86,8 @@ enum Node {
     SysvipcMsg,
     SysvipcSem,
     SysvipcShm,
+    /// `/proc/sys/vm/page_replacement`: read or write the page-replacement policy.
+    PageReplacement,
 }
 
 /// A node of procfs.
@@ -109,6 +122,7 @@ impl ProcNode {
             Node::PidMaps(pid) => ((pid as u64) << 8) | 2,
             Node::PidSched(pid) => ((pid as u64) << 8) | 3,
             Node::TaskDir(pid) => ((pid as u64) << 8) | 4,
+            Node::PidSmaps(pid) => ((pid as u64) << 8) | 5,
             Node::SysDir => 10,
             Node::SysKernelDir => 11,
             Node::SchedPolicy => 12,
@@ -117,6 +131,8 @@ impl ProcNode {
             Node::SysvipcMsg => 15,
             Node::SysvipcSem => 16,
             Node::SysvipcShm => 17,
+            Node::SysVmDir => 18,
+            Node::PageReplacement => 19,
         }
     }
 
@@ -132,6 +148,10 @@ impl ProcNode {
             Node::System(SystemFile::Cmdline) => {
                 Ok(format!("{}\n", crate::devicetree::command_line()))
             }
+            Node::System(SystemFile::Vmstat) => Ok(crate::mm::vmstat::text()),
+            Node::System(SystemFile::Buddyinfo) => Ok(buddyinfo()),
+            Node::PidSmaps(pid) => Ok(smaps(&live(pid)?)),
+            Node::PageReplacement => Ok(format!("{}\n", crate::mm::pager::policy().name())),
             Node::PidStatus(pid) => status(&live(pid)?),
             Node::PidMaps(pid) => Ok(maps(&live(pid)?)),
             Node::PidSched(pid) => Ok(sched_file(&live(pid)?)),
@@ -153,6 +173,9 @@ fn meminfo() -> String {
     let _ = writeln!(text, "MemTotal:       {:8} kB", kib(stats.managed_frames));
     let _ = writeln!(text, "MemFree:        {:8} kB", kib(stats.free_frames));
     let _ = writeln!(text, "MemAvailable:   {:8} kB", kib(stats.free_frames));
+    let (swap_total, swap_free) = crate::mm::swap::slots();
+    let _ = writeln!(text, "SwapTotal:      {:8} kB", kib(swap_total));
+    let _ = writeln!(text, "SwapFree:       {:8} kB", kib(swap_free));
     let _ = writeln!(text, "KernelHeap:     {:8} kB", heap_now / 1024);
     let _ = writeln!(text, "KernelHeapPeak: {:8} kB", heap_peak / 1024);
     for (order, blocks) in stats.free_blocks.iter().enumerate() {
@@ -163,6 +186,17 @@ fn meminfo() -> String {
         "UnusableIndexOrder4: {}",
         stats.unusable_index_permille(4)
     );
+    text
+}
+
+/// `/proc/buddyinfo` (concept M1): free blocks of each order, Linux's layout.
+fn buddyinfo() -> String {
+    let stats = hal::mem::frame_stats();
+    let mut text = String::from("Node 0, zone   Normal ");
+    for blocks in stats.free_blocks {
+        let _ = write!(text, "{blocks:7}");
+    }
+    text.push('\n');
     text
 }
 
@@ -239,6 +273,16 @@ fn mounts() -> String {
 }
 
 fn maps(process: &Arc<proc::Process>) -> String {
+    regions(process, false)
+}
+
+/// `/proc/<pid>/smaps` (concepts P4, M7): each region's `maps` line, then its size, the
+/// part in memory and the part out on swap, in kB (a subset of Linux's fields).
+fn smaps(process: &Arc<proc::Process>) -> String {
+    regions(process, true)
+}
+
+fn regions(process: &Arc<proc::Process>, sizes: bool) -> String {
     let mut text = String::new();
     let Some(memory) = process.memory() else {
         return text;
@@ -258,6 +302,16 @@ fn maps(process: &Arc<proc::Process>) -> String {
             region.file.as_ref().map_or(0, |f| f.offset),
             region.kind.label()
         );
+        if sizes {
+            let (resident, swapped) = space.pages_in(region.start, region.end);
+            let _ = writeln!(
+                text,
+                "Size:           {:8} kB",
+                (region.end - region.start) / 1024
+            );
+            let _ = writeln!(text, "Rss:            {:8} kB", resident * 4);
+            let _ = writeln!(text, "Swap:           {:8} kB", swapped * 4);
+        }
     }
     text
 }
@@ -311,7 +365,11 @@ fn sched_file(process: &Arc<proc::Process>) -> String {
 fn status(process: &Arc<proc::Process>) -> Result<String, Errno> {
     // What needs other locks first: the address space's is a sleep lock, and the leader's
     // `proc` lock is not to be nested in this thread's.
-    let resident = process.memory().map_or(0, |m| m.resident_pages());
+    let (resident, swapped) = process.memory().map_or((0, 0), |m| {
+        let space = m.lock();
+        (space.resident_pages(), space.swapped_pages())
+    });
+    let suspended = crate::mm::thrash::is_suspended(process.tgid);
     let descriptors = process.files().lock().count();
     let threads = process.group.threads().len();
     let (parent, pgid, sid) = {
@@ -320,10 +378,16 @@ fn status(process: &Arc<proc::Process>) -> Result<String, Errno> {
         (inner.parent, inner.pgid, inner.sid)
     };
     let inner = process.inner();
+    // P2's suspended states: not running with pages out on swap (or held off the harts
+    // by thrashing control, which counts as ready). Linux's letters, P2's words.
+    let swapped_out = swapped > 0 || suspended;
     let state = match inner.state {
         State::New => "N (new)",
+        State::Ready if swapped_out => "R (ready-suspended)",
+        State::Blocked if suspended => "R (ready-suspended)",
         State::Ready => "R (ready)",
         State::Running => "R (running)",
+        State::Blocked if swapped_out => "S (blocked-suspended)",
         State::Blocked => "S (sleeping)",
         State::Stopped => "T (stopped)",
         State::Zombie => "Z (zombie)",
@@ -352,6 +416,7 @@ fn status(process: &Arc<proc::Process>) -> Result<String, Errno> {
     );
     let _ = writeln!(text, "FDSize:\t{descriptors}");
     let _ = writeln!(text, "VmRSS:\t{} kB", resident * 4);
+    let _ = writeln!(text, "VmSwap:\t{} kB", swapped * 4);
     let _ = writeln!(text, "Threads:\t{threads}");
     let _ = writeln!(
         text,
@@ -425,8 +490,12 @@ impl Inode for ProcNode {
             | Node::TaskDir(_)
             | Node::SysDir
             | Node::SysKernelDir
-            | Node::SysvipcDir => (FileType::Directory, 0o555, 2),
-            Node::SchedPolicy | Node::DeadlockDetect | Node::System(SystemFile::SchedTrace) => {
+            | Node::SysvipcDir
+            | Node::SysVmDir => (FileType::Directory, 0o555, 2),
+            Node::SchedPolicy
+            | Node::DeadlockDetect
+            | Node::PageReplacement
+            | Node::System(SystemFile::SchedTrace) => {
                 (FileType::Regular, 0o644, 1)
             }
             Node::SelfLink => (FileType::Symlink, 0o777, 1),
@@ -437,6 +506,7 @@ impl Inode for ProcNode {
             | Node::PidStatus(pid)
             | Node::PidMaps(pid)
             | Node::PidSched(pid)
+            | Node::PidSmaps(pid)
             | Node::TaskDir(pid) => {
                 let creds = live(pid)?.inner().creds;
                 (creds.uid, creds.gid)
@@ -493,13 +563,27 @@ impl Inode for ProcNode {
                 }
                 Ok(data.len())
             }
+            Node::PageReplacement => {
+                let me = sched::current().ok_or(Errno::EPERM)?;
+                if me.inner().creds.euid != 0 {
+                    return Err(Errno::EACCES);
+                }
+                let name = core::str::from_utf8(data)
+                    .map_err(|_| Errno::EINVAL)?
+                    .trim();
+                crate::mm::pager::set_policy(name)?;
+                Ok(data.len())
+            }
             _ => Err(Errno::EACCES),
         }
     }
 
     fn truncate(&self, _size: u64) -> Result<(), Errno> {
         match self.0 {
-            Node::SchedPolicy | Node::DeadlockDetect | Node::System(SystemFile::SchedTrace) => {
+            Node::SchedPolicy
+            | Node::DeadlockDetect
+            | Node::PageReplacement
+            | Node::System(SystemFile::SchedTrace) => {
                 Ok(())
             }
             _ => Err(Errno::EACCES),
@@ -530,7 +614,14 @@ impl Inode for ProcNode {
             (Node::SysvipcDir, "msg") => Ok(node(Node::SysvipcMsg)),
             (Node::SysvipcDir, "sem") => Ok(node(Node::SysvipcSem)),
             (Node::SysvipcDir, "shm") => Ok(node(Node::SysvipcShm)),
-            (Node::SysDir | Node::SysKernelDir | Node::SysvipcDir, _) => Err(Errno::ENOENT),
+            (Node::SysDir, "vm") => Ok(node(Node::SysVmDir)),
+            (Node::SysVmDir, "." | "..") => Ok(node(if name == "." {
+                Node::SysVmDir
+            } else {
+                Node::SysDir
+            })),
+            (Node::SysVmDir, "page_replacement") => Ok(node(Node::PageReplacement)),
+            (Node::SysDir | Node::SysKernelDir | Node::SysVmDir | Node::SysvipcDir, _) => Err(Errno::ENOENT),
             (Node::Root, _) => {
                 if let Some((_, file)) = SYSTEM_FILES.iter().find(|(n, _)| *n == name) {
                     return Ok(node(Node::System(*file)));
@@ -552,6 +643,10 @@ impl Inode for ProcNode {
             (Node::PidDir(pid), "sched") => {
                 live(*pid)?;
                 Ok(node(Node::PidSched(*pid)))
+            }
+            (Node::PidDir(pid), "smaps") => {
+                live(*pid)?;
+                Ok(node(Node::PidSmaps(*pid)))
             }
             (Node::PidDir(pid), "task") => {
                 live(*pid)?;
@@ -577,11 +672,15 @@ impl Inode for ProcNode {
             (ROOT_INO, FileType::Directory, "..".into())
         ];
         match self.0 {
-            Node::SysDir => names.push((11, FileType::Directory, "kernel".into())),
+            Node::SysDir => {
+                names.push((11, FileType::Directory, "kernel".into()));
+                names.push((18, FileType::Directory, "vm".into()));
+            }
             Node::SysKernelDir => {
                 names.push((12, FileType::Regular, "sched_policy".into()));
                 names.push((13, FileType::Regular, "deadlock_detect".into()));
             }
+            Node::SysVmDir => names.push((19, FileType::Regular, "page_replacement".into())),
             Node::SysvipcDir => {
                 names.push((15, FileType::Regular, "msg".into()));
                 names.push((16, FileType::Regular, "sem".into()));
@@ -612,6 +711,7 @@ impl Inode for ProcNode {
                     ));
                 }
                 names.push((((pid as u64) << 8) | 4, FileType::Directory, "task".into()));
+                names.push((((pid as u64) << 8) | 5, FileType::Regular, "smaps".into()));
             }
             Node::TaskDir(pid) => {
                 for tid in live(pid)?.group.threads() {

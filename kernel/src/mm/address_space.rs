@@ -19,11 +19,22 @@
 //!   copy-on-write, DONTNEED, fork making pages read-only), it shoots those entries down
 //!   on every hart that has this space loaded ([`AddressSpace::shootdown`]) before the old
 //!   frame can be reused.
+//! - Swapping (M7, see [`super::pager`]): every resident page holds a [`Ticket`] that lets
+//!   the replacement policy consider it; a page pushed out to the swap device is no longer
+//!   in `pages` but in `swapped`, as the [`SwapSlot`] holding its bytes, and the next touch
+//!   reads it back (a major fault). A page is in at most one of the two. User frames come
+//!   from [`pager::alloc_frame`], which evicts pages when memory runs low; the eviction
+//!   itself lives in the child module `swapping`.
 //! - Shared file mappings are written back to the file on `msync`, `munmap` and exit.
 //!   Lantern has no unified page cache yet: `read`/`write` on the file do not see a mapping's
 //!   changes before that write-back.
 
+mod swapping;
+
+use super::pager::{self, Ticket};
 use super::shmem::ShmemBacking;
+use super::swap::SwapSlot;
+use super::vmstat;
 use crate::exec::ProgramImage;
 use crate::fs::Inode;
 use abi::errno::Errno;
@@ -189,10 +200,11 @@ impl Vma {
 }
 
 /// A user page: its frame (shared with other address spaces after fork, or for shared
-/// mappings) and whether it is mapped writable right now.
+/// mappings), whether it is mapped writable right now, and its place in the pager's view.
 struct Page {
     frame: Arc<Frame>,
     writable: bool,
+    tracked: Ticket,
 }
 
 /// A user address space.
@@ -200,6 +212,11 @@ pub struct AddressSpace {
     table: PageTable,
     vmas: Vec<Vma>,
     pages: BTreeMap<usize, Page>,
+    /// Pages out on the swap device (never also in `pages`).
+    swapped: BTreeMap<usize, SwapSlot>,
+    /// Pages read in from a device (swap, readahead included, or a mapped file): what
+    /// thrashing control measures.
+    page_ins: u64,
     /// Unique among live address spaces (which harts have it loaded: `LOADED`).
     id: usize,
     /// Where the heap starts (the page after the program image) and the current break.
@@ -234,6 +251,8 @@ impl AddressSpace {
             table,
             vmas: Vec::new(),
             pages: BTreeMap::new(),
+            swapped: BTreeMap::new(),
+            page_ins: 0,
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             heap_start: 0,
             brk: 0,
@@ -260,6 +279,24 @@ impl AddressSpace {
         self.pages.len()
     }
 
+    /// Pages out on the swap device.
+    pub fn swapped_pages(&self) -> usize {
+        self.swapped.len()
+    }
+
+    /// Resident and swapped pages in `[start, end)` (for `/proc/<pid>/smaps`).
+    pub fn pages_in(&self, start: usize, end: usize) -> (usize, usize) {
+        (
+            self.pages.range(start..end).count(),
+            self.swapped.range(start..end).count(),
+        )
+    }
+
+    /// Pages read in from a device so far.
+    pub fn page_ins(&self) -> u64 {
+        self.page_ins
+    }
+
     /// A copy of this space for a child process (fork): the same regions and the same
     /// frames. Private writable pages become copy-on-write in both spaces; pages of shared
     /// mappings stay shared and writable.
@@ -268,6 +305,7 @@ impl AddressSpace {
         copy.vmas = self.vmas.clone();
         copy.heap_start = self.heap_start;
         copy.brk = self.brk;
+        copy.swapped = self.swapped.clone();
         let mut made_read_only = false;
         for (&page, entry) in self.pages.iter_mut() {
             let vma = &self.vmas[self.vmas.partition_point(|v| v.end <= page)];
@@ -283,6 +321,7 @@ impl AddressSpace {
                 Page {
                     frame: entry.frame.clone(),
                     writable,
+                    tracked: pager::track(copy.id, page),
                 },
             );
             if entry.writable && !writable {
@@ -342,6 +381,7 @@ impl AddressSpace {
             Page {
                 frame: Arc::new(frame),
                 writable: vma.perm.write,
+                tracked: pager::track(self.id, page),
             },
         );
         Ok(())
@@ -357,15 +397,29 @@ impl AddressSpace {
         {
             return Err(Errno::EINVAL);
         }
-        let frame = Frame::alloc_zeroed().map_err(|_| Errno::ENOMEM)?;
+        let frame = pager::alloc_frame(self, true)?;
         self.map_frame(page, frame, &vma)?;
         Ok(&self.pages[&page].frame)
     }
 
-    /// Brings in a page of a demand-paged region: zeros, the mapped file's bytes, or the
-    /// shared memory object's frame.
+    /// Brings in a page that is not resident: from swap if it was pushed out, else (in a
+    /// demand-paged region) zeros, the program's or mapped file's bytes, or the shared
+    /// memory object's frame. `EFAULT` if the region has no way to supply it.
+    fn bring_in(&mut self, page: usize, vma: &Vma) -> Result<(), Errno> {
+        if self.swapped.contains_key(&page) {
+            self.swap_in(page, vma)
+        } else if vma.demand_paged() {
+            self.page_in(page, vma)
+        } else {
+            Err(Errno::EFAULT)
+        }
+    }
+
+    /// Brings in a page of a demand-paged region: zeros, the program's or mapped file's
+    /// bytes, or the shared memory object's frame.
     fn page_in(&mut self, page: usize, vma: &Vma) -> Result<(), Errno> {
         if let Some(shmem) = &vma.shmem {
+            // The object keeps the frame too, so the pager never evicts it from here.
             let frame = shmem
                 .object
                 .frame(shmem.first_page + (page - vma.start) / PAGE_SIZE)?;
@@ -377,15 +431,18 @@ impl AddressSpace {
                 Page {
                     frame,
                     writable: vma.perm.write,
+                    tracked: pager::track(self.id, page),
                 },
             );
             return Ok(());
         }
-        let frame = Frame::alloc_zeroed().map_err(|_| Errno::ENOMEM)?;
+        let frame = pager::alloc_frame(self, true)?;
         if let Some(image) = &vma.program {
             let mut bytes = [0u8; PAGE_SIZE];
             image.read_page(page, &mut bytes)?;
             frame.write_bytes(0, &bytes);
+            self.page_ins += 1;
+            vmstat::PGMAJFAULT.bump();
         } else if let Some(file) = &vma.file {
             let mut bytes = [0u8; PAGE_SIZE];
             let offset = file.offset + (page - vma.start) as u64;
@@ -400,6 +457,13 @@ impl AddressSpace {
                 done += count;
             }
             frame.write_bytes(0, &bytes[..done]);
+            self.map_frame(page, frame, vma)?;
+            // The page equals the file: clean until written (a clean page of a private
+            // mapping can be dropped instead of swapped).
+            self.table.clear_dirty(page);
+            self.page_ins += 1;
+            vmstat::PGMAJFAULT.bump();
+            return Ok(());
         }
         self.map_frame(page, frame, vma)
     }
@@ -413,31 +477,44 @@ impl AddressSpace {
         if !vma.perm.allows(access) {
             return Err(Errno::EFAULT);
         }
+        vmstat::PGFAULT.bump();
         match self.pages.get(&page) {
             Some(entry) if access == Access::Write && !entry.writable => self.break_cow(page, &vma),
-            Some(entry) if access != Access::Write || entry.writable => {
+            Some(_) => {
                 // Present and allowed: this hart's TLB held a stale entry (another thread
-                // changed the mapping on another hart). Drop it and retry the access.
+                // changed the mapping on another hart), or the hardware traps instead of
+                // setting the accessed or dirty bit (Svade). Set them, drop the entry and
+                // retry the access.
+                self.table.mark_used(page, access == Access::Write);
                 hal::cpu::flush_tlb_page(page, 0);
                 Ok(())
             }
-            Some(_) => Err(Errno::EFAULT),
-            None if vma.demand_paged() => self.page_in(page, &vma),
-            None => Err(Errno::EFAULT),
+            None => self.bring_in(page, &vma),
         }
     }
 
     /// Gives `page` (mapped read-only for copy-on-write) a frame of its own and maps it
     /// writable.
     fn break_cow(&mut self, page: usize, vma: &Vma) -> Result<(), Errno> {
-        let entry = self.pages.get_mut(&page).ok_or(Errno::EFAULT)?;
-        if Arc::strong_count(&entry.frame) > 1 && !vma.shared {
-            let copy = Frame::alloc().map_err(|_| Errno::ENOMEM)?;
+        let shared_frame = self
+            .pages
+            .get(&page)
+            .is_some_and(|entry| Arc::strong_count(&entry.frame) > 1);
+        if shared_frame && !vma.shared {
+            let copy = pager::alloc_frame(self, false)?;
+            // A frame shared by several spaces is not evicted, but the other sharer may
+            // have let go meanwhile and the allocation evicted the page: then the access
+            // is simply tried again.
+            let Some(entry) = self.pages.get_mut(&page) else {
+                return Ok(());
+            };
             let mut bytes = [0u8; PAGE_SIZE];
             entry.frame.read_bytes(0, &mut bytes);
             copy.write_bytes(0, &bytes);
             entry.frame = Arc::new(copy);
+            vmstat::COW_FAULT.bump();
         }
+        let entry = self.pages.get_mut(&page).ok_or(Errno::EFAULT)?;
         entry.writable = true;
         let pa = entry.frame.pa();
         self.table.unmap(page).map_err(|_| Errno::EFAULT)?;
@@ -564,6 +641,7 @@ impl AddressSpace {
             released.extend(self.pages.remove(page));
             let _ = self.table.unmap(*page);
         }
+        self.drop_swapped(start, end, |_| true);
         if !pages.is_empty() {
             self.shootdown(None);
         }
@@ -628,6 +706,12 @@ impl AddressSpace {
             released.extend(self.pages.remove(page));
             let _ = self.table.unmap(*page);
         }
+        let vmas = self.vmas.clone();
+        self.drop_swapped(start, end, |page| {
+            let at = vmas.partition_point(|v| v.end <= page);
+            vmas.get(at)
+                .is_some_and(|v| v.start <= page && !v.shared && v.demand_paged())
+        });
         self.shootdown(None);
         drop(released);
         Ok(())
@@ -656,17 +740,65 @@ impl AddressSpace {
             if !vma.perm.allows(access) {
                 return Err(Errno::EFAULT);
             }
-            match self.pages.get(&page) {
-                Some(entry) if access == Access::Write && !entry.writable => {
-                    self.break_cow(page, &vma)?
-                }
-                Some(_) => {}
-                None if vma.demand_paged() => self.page_in(page, &vma)?,
-                None => return Err(Errno::EFAULT),
+            self.make_present(page, &vma, access)?;
+            page += PAGE_SIZE;
+        }
+        Ok(())
+    }
+
+    /// Checks that every page of `[addr, addr + len)` lies in a region allowing `access`,
+    /// without bringing anything in.
+    fn check_range(&self, addr: usize, len: usize, access: Access) -> Result<(), Errno> {
+        if len == 0 {
+            return Ok(());
+        }
+        let end = addr.checked_add(len).ok_or(Errno::EFAULT)?;
+        if end > USER_TOP {
+            return Err(Errno::EFAULT);
+        }
+        let mut page = page_of(addr);
+        while page < end {
+            let vma = self.find_vma(page).ok_or(Errno::EFAULT)?;
+            let obtainable = self.pages.contains_key(&page)
+                || self.swapped.contains_key(&page)
+                || vma.demand_paged();
+            if !vma.perm.allows(access) || !obtainable {
+                return Err(Errno::EFAULT);
             }
             page += PAGE_SIZE;
         }
         Ok(())
+    }
+
+    /// Makes `page` (in `vma`, which allows `access`) present for `access`: brings it in,
+    /// or gives it its own frame for a write to a copy-on-write page. A kernel write marks
+    /// it dirty, as a user write would.
+    fn make_present(&mut self, page: usize, vma: &Vma, access: Access) -> Result<(), Errno> {
+        match self.pages.get(&page) {
+            Some(entry) if access == Access::Write && !entry.writable => {
+                self.break_cow(page, vma)?
+            }
+            Some(_) => {}
+            None => self.bring_in(page, vma)?,
+        }
+        if access == Access::Write {
+            self.table.mark_used(page, true);
+        }
+        Ok(())
+    }
+
+    /// The frame of `page`, brought in for `access` (the caller checked the region).
+    fn present_frame(&mut self, page: usize, access: Access) -> Result<&Frame, Errno> {
+        let vma = self.find_vma(page).ok_or(Errno::EFAULT)?.clone();
+        // Bringing a page in never evicts it again, but giving a copy-on-write page its own
+        // frame may (see `break_cow`): then once more.
+        for _ in 0..3 {
+            self.make_present(page, &vma, access)?;
+            if self.pages.contains_key(&page) {
+                break;
+            }
+        }
+        Ok(&self.pages.get(&page).ok_or(Errno::EFAULT)?.frame)
     }
 
     /// The 32-bit word at `addr` (4-aligned) if its page is in memory and readable, without
@@ -700,15 +832,17 @@ impl AddressSpace {
 
     /// Copies user memory at `addr` into `buf`. `EFAULT` (and nothing copied) if any byte is
     /// outside a readable region.
+    ///
+    /// Each page is brought in just before its bytes are copied: bringing in a later page
+    /// may evict an earlier one.
     pub fn copy_in(&mut self, addr: usize, buf: &mut [u8]) -> Result<(), Errno> {
-        self.prepare_range(addr, buf.len(), Access::Read)?;
+        self.check_range(addr, buf.len(), Access::Read)?;
         let mut done = 0;
         while done < buf.len() {
             let at = addr + done;
             let offset = at % PAGE_SIZE;
             let chunk = (PAGE_SIZE - offset).min(buf.len() - done);
-            self.pages[&page_of(at)]
-                .frame
+            self.present_frame(page_of(at), Access::Read)?
                 .read_bytes(offset, &mut buf[done..done + chunk]);
             done += chunk;
         }
@@ -717,15 +851,15 @@ impl AddressSpace {
 
     /// Copies `data` to user memory at `addr`. `EFAULT` (and nothing written) if any byte is
     /// outside a writable region.
+    /// (Pages are brought in one at a time, as in [`AddressSpace::copy_in`].)
     pub fn copy_out(&mut self, addr: usize, data: &[u8]) -> Result<(), Errno> {
-        self.prepare_range(addr, data.len(), Access::Write)?;
+        self.check_range(addr, data.len(), Access::Write)?;
         let mut done = 0;
         while done < data.len() {
             let at = addr + done;
             let offset = at % PAGE_SIZE;
             let chunk = (PAGE_SIZE - offset).min(data.len() - done);
-            self.pages[&page_of(at)]
-                .frame
+            self.present_frame(page_of(at), Access::Write)?
                 .write_bytes(offset, &data[done..done + chunk]);
             done += chunk;
         }

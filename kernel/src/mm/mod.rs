@@ -1,10 +1,16 @@
-//! Memory management (concepts M1, M2, P4): the kernel address space, per-process user
-//! address spaces, and validated access to user memory.
+//! Memory management (concepts M1, M2, P4, M7, M8): the kernel address space, per-process
+//! user address spaces, validated access to user memory, and swapping: the swap area, the
+//! pager with its replacement policy, the OOM killer and thrashing control.
 
 pub mod address_space;
+pub mod oom;
+pub mod pager;
 pub mod shared;
 pub mod shmem;
+pub mod swap;
+pub mod thrash;
 pub mod user;
+pub mod vmstat;
 
 use crate::devicetree::BootInfo;
 use hal::paging::{KernelSpace, PteFlags};
@@ -44,6 +50,7 @@ pub fn init(info: &BootInfo) {
             .expect("mapping device registers");
     }
     space.activate();
+    pager::init();
     let stats = hal::mem::frame_stats();
     log::info!(
         "memory: kernel image {} KiB, {} of {} frames free, kernel page table active",

@@ -18,9 +18,11 @@
 
 use super::address_space::{self, AddressSpace, Vma};
 use super::user::UserMemory;
+use super::{pager, thrash};
 use crate::proc::sleep_lock::{SleepLock, SleepLockGuard};
 use abi::errno::Errno;
 use alloc::sync::Arc;
+use core::sync::atomic::{AtomicU64, Ordering};
 use hal::MAX_HARTS;
 use hal::paging::TableRoot;
 use hal::sync::SpinLock;
@@ -31,21 +33,47 @@ pub struct SharedSpace {
     space: SleepLock<AddressSpace>,
     root: TableRoot,
     id: usize,
+    /// The space's page-ins after the last user fault (thrashing control reads it without
+    /// the lock).
+    page_ins: AtomicU64,
+    /// Its resident plus swapped pages after the last user fault (the OOM killer compares
+    /// spaces it cannot lock by this).
+    footprint: AtomicU64,
 }
 
 impl SharedSpace {
-    /// Puts `space` behind the lock.
+    /// Puts `space` behind the lock, and makes it known to the pager.
     pub fn new(space: AddressSpace) -> Arc<SharedSpace> {
-        Arc::new(SharedSpace {
+        let shared = Arc::new(SharedSpace {
             root: space.root(),
             id: space.id(),
+            page_ins: AtomicU64::new(space.page_ins()),
+            footprint: AtomicU64::new(0),
             space: SleepLock::new(space),
-        })
+        });
+        pager::register(&shared);
+        shared
     }
 
     /// Locks the address space, for a sequence of steps that must see it unchanged.
     pub fn lock(&self) -> SleepLockGuard<'_, AddressSpace> {
         self.space.lock()
+    }
+
+    /// Locks the address space if nobody holds it now (the pager, which must never wait
+    /// for another space's lock: see [`pager`]).
+    pub fn try_lock(&self) -> Option<SleepLockGuard<'_, AddressSpace>> {
+        self.space.try_lock()
+    }
+
+    /// Resident plus swapped pages, as of the last user fault.
+    pub fn footprint(&self) -> usize {
+        self.footprint.load(Ordering::Relaxed) as usize
+    }
+
+    /// Pages read in from a device for user faults in this space so far.
+    pub fn page_ins(&self) -> u64 {
+        self.page_ins.load(Ordering::Relaxed)
     }
 
     /// Unique among live address spaces (futex keys use it).
@@ -70,8 +98,18 @@ impl SharedSpace {
     }
 
     /// Serves a user page fault (see [`AddressSpace::handle_fault`]).
+    /// Thrashing control samples the fault rates afterwards, with the lock released.
     pub fn handle_fault(&self, addr: usize, access: Access) -> Result<(), Errno> {
-        self.lock().handle_fault(addr, access)
+        let result = {
+            let mut space = self.lock();
+            let result = space.handle_fault(addr, access);
+            self.page_ins.store(space.page_ins(), Ordering::Relaxed);
+            let footprint = space.resident_pages() + space.swapped_pages();
+            self.footprint.store(footprint as u64, Ordering::Relaxed);
+            result
+        };
+        thrash::tick();
+        result
     }
 
     /// A copy of the region containing `addr`.
@@ -93,10 +131,11 @@ impl SharedSpace {
     pub fn copy_out(&self, addr: usize, data: &[u8]) -> Result<(), Errno> {
         self.lock().copy_out(addr, data)
     }
+}
 
-    /// Pages present in memory.
-    pub fn resident_pages(&self) -> usize {
-        self.lock().resident_pages()
+impl Drop for SharedSpace {
+    fn drop(&mut self) {
+        pager::unregister(self.id);
     }
 }
 

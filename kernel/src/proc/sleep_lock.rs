@@ -47,6 +47,17 @@ impl<T> SleepLock<T> {
     }
 }
 
+impl<T> SleepLock<T> {
+    /// Takes the lock if it is free now; never sleeps.
+    pub fn try_lock(&self) -> Option<SleepLockGuard<'_, T>> {
+        let taken = self.value.lock().take()?;
+        Some(SleepLockGuard {
+            lock: self,
+            value: Some(taken),
+        })
+    }
+}
+
 /// Access to the value of a held [`SleepLock`]; releases it on drop.
 pub struct SleepLockGuard<'a, T> {
     lock: &'a SleepLock<T>,

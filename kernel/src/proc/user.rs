@@ -3,16 +3,18 @@
 //!
 //! A trap is a syscall, an interrupt or a fault. Demand-zero faults are served by the
 //! address space; any other fault ends the program with a signal status and a console line
-//! naming pid, cause, `sepc` and `stval`. Before each return to user mode the process acts
-//! on pending signals and gives up its hart if its quantum is used up.
+//! naming pid, cause, `sepc` and `stval`, and a fault that finds no memory left (RAM and
+//! swap full) is the OOM killer's SIGKILL. Before each return to user mode the process acts
+//! on pending signals, gives up its hart if its quantum is used up, and stays off user mode
+//! while thrashing control keeps it suspended.
 
 use super::{Process, UserState, sched, signal};
-use crate::mm::VmaKind;
+use crate::mm::{VmaKind, thrash, vmstat};
 use crate::{console, irq, syscall};
 use abi::errno::Errno;
 use abi::signal::{
-    BUS_ADRALN, ILL_ILLOPC, SEGV_ACCERR, SEGV_MAPERR, SI_KERNEL, SIG_IGN, SIGBUS, SIGILL, SIGSEGV,
-    SIGTRAP, SigInfo, TRAP_BRKPT, signal_name, sigset_bit,
+    BUS_ADRALN, ILL_ILLOPC, SEGV_ACCERR, SEGV_MAPERR, SI_KERNEL, SIG_IGN, SIGBUS, SIGILL, SIGKILL,
+    SIGSEGV, SIGTRAP, SigInfo, TRAP_BRKPT, signal_name, sigset_bit,
 };
 use abi::wait;
 use alloc::format;
@@ -33,6 +35,10 @@ pub fn run(me: &Arc<Process>, user: &mut UserState) -> i32 {
         }
         if me.need_resched.load(Ordering::Relaxed) {
             sched::yield_current(me, true);
+            continue;
+        }
+        if thrash::is_suspended(me.tgid) {
+            thrash::park(me);
             continue;
         }
         user.space.activate();
@@ -62,7 +68,21 @@ pub fn run(me: &Arc<Process>, user: &mut UserState) -> i32 {
                 }
             }
             Trap::Interrupt(interrupt) => irq::handle(interrupt),
-            Trap::PageFault { addr, access } if user.space.handle_fault(addr, access).is_ok() => {}
+            Trap::PageFault { addr, access } => {
+                // Serving a fault may wait for the disk (swap, a mapped file): with
+                // interrupts on, as for a system call, or the completion never arrives.
+                hal::cpu::enable_interrupts();
+                match user.space.handle_fault(addr, access) {
+                    Ok(()) => {}
+                    Err(Errno::ENOMEM) => return out_of_memory(me, addr),
+                    Err(_) => {
+                        let fault = Trap::PageFault { addr, access };
+                        if let Some(status) = signal_for_fault(me, user, fault) {
+                            return status;
+                        }
+                    }
+                }
+            }
             fault => {
                 if let Some(status) = signal_for_fault(me, user, fault) {
                     return status;
@@ -139,6 +159,19 @@ fn signal_for_fault(me: &Arc<Process>, user: &UserState, fault: Trap) -> Option<
         user.ctx.sepc,
     );
     Some(status)
+}
+
+/// A page fault that found no frame (memory and swap full, and this process the largest):
+/// the OOM killer ends the whole process with SIGKILL.
+fn out_of_memory(me: &Arc<Process>, addr: usize) -> i32 {
+    vmstat::OOM_KILL.bump();
+    let status = signal::exit_group(me, wait::signaled(SIGKILL, false));
+    console::println!(
+        "[pid {} {}] killed by SIGKILL: out of memory (RAM and swap full) at {addr:#x}",
+        me.pid,
+        me.inner().name
+    );
+    status
 }
 
 fn describe_fault(user: &UserState, what: &str, addr: usize, access: Access) -> String {

@@ -16,7 +16,8 @@
 //!   in from `user/tests.txt`. For each test it forks; the child execs `/bin/<program>`
 //!   with `argv = ["/bin/<program>"]` and `envp = ["PATH=/bin", "HOME=/"]` (or prints why
 //!   it could not and exits 127). A second child is the test's watchdog: it sleeps
-//!   [`TIME_LIMIT_SECS`] and then kills the test with SIGKILL. init waits until the test's
+//!   [`TIME_LIMIT_SECS`] (or the `limit=<seconds>` the manifest line gives, for the few
+//!   long tests) and then kills the test with SIGKILL. init waits until the test's
 //!   pid comes back (reaping orphans of earlier tests along the way), compares how it ended
 //!   with the expectation, and prints `test <program> ... ok` or
 //!   `test <program> ... FAILED (<why>)`. Finally it prints `<N> passed, <M> failed` and
@@ -209,8 +210,16 @@ fn run_tests() -> i32 {
         let mut words = line.split_whitespace();
         let name = words.next().unwrap_or(line);
         let expected = words.next().and_then(Outcome::parse);
-        let result = match expected {
-            Some(expected) if words.next().is_none() => run_test(name, expected),
+        let limit = match words.next() {
+            None => Some(TIME_LIMIT_SECS),
+            Some(word) => word
+                .strip_prefix("limit=")
+                .and_then(|secs| secs.parse().ok()),
+        };
+        let result = match (expected, limit) {
+            (Some(expected), Some(limit)) if words.next().is_none() => {
+                run_test(name, expected, limit)
+            }
             _ => Err(format!("bad manifest line '{line}'")),
         };
         match result {
@@ -228,8 +237,8 @@ fn run_tests() -> i32 {
     failed.min(255) as i32
 }
 
-/// Runs `/bin/<name>` and checks that it ends as `expected`.
-fn run_test(name: &str, expected: Outcome) -> Result<(), String> {
+/// Runs `/bin/<name>` and checks that it ends as `expected` within `limit` seconds.
+fn run_test(name: &str, expected: Outcome, limit: u64) -> Result<(), String> {
     let path = format!("/bin/{name}");
     let test = match ulib::fork() {
         Ok(Fork::Child) => {
@@ -241,7 +250,7 @@ fn run_test(name: &str, expected: Outcome) -> Result<(), String> {
         Err(error) => return Err(format!("fork failed: {error}")),
     };
     let watchdog = match ulib::fork() {
-        Ok(Fork::Child) => watch(test),
+        Ok(Fork::Child) => watch(test, limit),
         Ok(Fork::Parent(pid)) => Some(pid),
         Err(error) => {
             eprintln!("init: no watchdog for {name} (fork failed: {error})");
@@ -250,7 +259,7 @@ fn run_test(name: &str, expected: Outcome) -> Result<(), String> {
     };
     let (status, timed_out) = wait_for(test, watchdog)?;
     if timed_out {
-        return Err(format!("timed out after {TIME_LIMIT_SECS} s"));
+        return Err(format!("timed out after {limit} s"));
     }
     match Outcome::from_status(status) {
         Some(outcome) if outcome == expected => Ok(()),
@@ -259,10 +268,10 @@ fn run_test(name: &str, expected: Outcome) -> Result<(), String> {
     }
 }
 
-/// The watchdog: after the time limit, kills `test` and exits 0 ("it timed out"); exits 1
+/// The watchdog: after `limit` seconds, kills `test` and exits 0 ("it timed out"); exits 1
 /// if the test was already gone.
-fn watch(test: Pid) -> ! {
-    let _ = ulib::sleep(TIME_LIMIT_SECS);
+fn watch(test: Pid, limit: u64) -> ! {
+    let _ = ulib::sleep(limit);
     report_stuck(test);
     match ulib::kill(test, SIGKILL) {
         Ok(()) => ulib::exit(0),

@@ -5,7 +5,8 @@
 //!
 //! - `PID`, `PPID`;
 //! - `STATE`: the word of its `State:` line (`new`, `ready`, `running`, `sleeping`,
-//!   `zombie`: P2's states);
+//!   `stopped`, `zombie`, and `ready-suspended` / `blocked-suspended` for a process not
+//!   running with pages out on swap: P2's states);
 //! - `HART`: the hart it runs on or last ran on (`-`: never ran);
 //! - `TIME`: CPU time used, as `mm:ss.cc`;
 //! - `RSS`: resident memory in KiB;
