@@ -48,11 +48,6 @@ impl SharedSpace {
         self.space.lock()
     }
 
-    /// Unique among live address spaces (futex keys use it).
-    pub fn id(&self) -> usize {
-        self.id
-    }
-
     /// Makes this the address space of the running hart (no lock taken); see the module
     /// comment.
     pub fn activate(self: &Arc<Self>) {
