@@ -802,18 +802,17 @@ impl AddressSpace {
     }
 
     /// The 32-bit word at `addr` (4-aligned) if its page is in memory and readable, without
-    /// faulting anything in (the futex code reads it under its own lock), and the word's
-    /// physical address if the region is shared between address spaces.
-    pub fn resident_word(&self, addr: usize) -> Option<(u32, Option<usize>)> {
-        let vma = self.find_vma(addr)?;
-        if !vma.perm.read {
+    /// faulting anything in (the futex code reads it under its own lock).
+    pub fn resident_word(&self, addr: usize) -> Option<u32> {
+        if !self.find_vma(addr)?.perm.read {
             return None;
         }
-        let frame = &self.pages.get(&page_of(addr))?.frame;
         let mut bytes = [0u8; 4];
-        frame.read_bytes(addr % PAGE_SIZE, &mut bytes);
-        let shared = vma.shared.then(|| frame.pa() + addr % PAGE_SIZE);
-        Some((u32::from_le_bytes(bytes), shared))
+        self.pages
+            .get(&page_of(addr))?
+            .frame
+            .read_bytes(addr % PAGE_SIZE, &mut bytes);
+        Some(u32::from_le_bytes(bytes))
     }
 
     /// Whether `addr` lies in a region shared between address spaces, and if so the

@@ -76,7 +76,7 @@ impl SharedSpace {
         self.page_ins.load(Ordering::Relaxed)
     }
 
-    /// Unique among live address spaces (futex keys use it).
+    /// Unique among live address spaces (the pager's registry and futex keys use it).
     pub fn id(&self) -> usize {
         self.id
     }

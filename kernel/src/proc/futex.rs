@@ -17,7 +17,7 @@
 //! lock_order.rs).
 
 use super::{Process, State, sched, signal};
-use crate::mm::SharedSpace;
+use crate::mm::{AddressSpace, SharedSpace};
 use crate::time;
 use abi::errno::Errno;
 use alloc::sync::Arc;
@@ -71,12 +71,16 @@ fn check_address(addr: usize) -> Result<(), Errno> {
 
 /// The key of the word at `addr` for a waker: `None` if the word lies in a shared mapping
 /// whose page is not in memory (then nobody can be waiting on it).
-fn wake_key(space: &SharedSpace, id: usize, addr: usize, private: bool) -> Option<Key> {
+fn key_of(memory: &AddressSpace, addr: usize, private: bool) -> Option<Key> {
+    let private_key = Key::Private {
+        space: memory.id(),
+        addr,
+    };
     if private {
-        return Some(Key::Private { space: id, addr });
+        return Some(private_key);
     }
-    match space.lock().shared_address(addr) {
-        None => Some(Key::Private { space: id, addr }),
+    match memory.shared_address(addr) {
+        None => Some(private_key),
         Some(Some(pa)) => Some(Key::Shared { pa }),
         Some(None) => None,
     }
@@ -108,18 +112,12 @@ pub fn wait(
         // The word is read with `futex` held: a waker that changed it afterwards takes
         // `futex` after us and finds us queued.
         let mut waiters = WAITERS.lock();
-        let Some((value, shared_pa)) = memory.resident_word(addr) else {
+        let (Some(value), Some(key)) = (memory.resident_word(addr), key_of(&memory, addr, private))
+        else {
             drop(waiters);
             continue;
         };
         drop(memory);
-        let key = match (private, shared_pa) {
-            (false, Some(pa)) => Key::Shared { pa },
-            _ => Key::Private {
-                space: space.id(),
-                addr,
-            },
-        };
         if value != expected {
             return Err(Errno::EAGAIN);
         }
@@ -187,7 +185,7 @@ pub fn wake(
     if bitset == 0 {
         return Err(Errno::EINVAL);
     }
-    let Some(key) = wake_key(space, space.id(), addr, private) else {
+    let Some(key) = key_of(&space.lock(), addr, private) else {
         return Ok(0);
     };
     Ok(wake_key_matching(key, count, bitset))
@@ -229,20 +227,12 @@ pub fn requeue(
         space.check_access(addr, 4, Access::Read)?;
     }
     let memory = space.lock();
-    let id = memory.id();
-    let key_of = |addr: usize| -> Option<Key> {
-        if private {
-            return Some(Key::Private { space: id, addr });
-        }
-        match memory.shared_address(addr) {
-            None => Some(Key::Private { space: id, addr }),
-            Some(Some(pa)) => Some(Key::Shared { pa }),
-            Some(None) => None,
-        }
-    };
-    let (from, to) = (key_of(addr), key_of(target));
+    let (from, to) = (
+        key_of(&memory, addr, private),
+        key_of(&memory, target, private),
+    );
     let mut waiters = WAITERS.lock();
-    let value = memory.resident_word(addr).map(|(v, _)| v);
+    let value = memory.resident_word(addr);
     drop(memory);
     if let Some(expected) = expected
         && value != Some(expected)

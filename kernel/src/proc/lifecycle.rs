@@ -246,16 +246,15 @@ pub fn exec(
 }
 
 /// Ends every thread of the caller's process but the caller and waits until they are gone.
-/// `EINTR` (`EAGAIN` when the process is already dying) leaves the caller to die too.
+/// `EAGAIN` when the process is already dying (the caller then dies too).
 fn end_other_threads(me: &Arc<Process>) -> Result<(), Errno> {
     let group = &me.group;
     if group.threads().len() == 1 {
         return Ok(());
     }
-    let status = group.begin_exit(0, Some(me.pid));
+    group.begin_exit(0, Some(me.pid));
     if group.must_exit(me.pid) {
         // Someone else started the group's exit first.
-        let _ = status;
         return Err(Errno::EAGAIN);
     }
     for tid in group.threads() {
@@ -294,9 +293,7 @@ pub fn exit(me: Arc<Process>, status: i32) -> ! {
             // Other threads live on. A non-leader leaves no trace; the leader stays as a
             // zombie (with its own status) until the last thread ends the process.
             inner.exit_status = status;
-            let now = time::monotonic_ns();
-            inner.acct.cpu_ns += now.saturating_sub(inner.acct.running_since_ns);
-            inner.acct.finish_ns = Some(now);
+            inner.acct.finish();
             inner.release_on_switch = !me.is_leader();
             me.set_state(&mut inner, State::Zombie);
         }
@@ -323,9 +320,7 @@ pub fn exit(me: Arc<Process>, status: i32) -> ! {
         // The last thread is not the leader: it leaves like any thread, and ends the
         // process on the (zombie) leader's behalf.
         let mut inner = me.inner();
-        let now = time::monotonic_ns();
-        inner.acct.cpu_ns += now.saturating_sub(inner.acct.running_since_ns);
-        inner.acct.finish_ns = Some(now);
+        inner.acct.finish();
         inner.release_on_switch = true;
         me.set_state(&mut inner, State::Zombie);
         drop(inner);
@@ -385,9 +380,7 @@ fn exit_process(leader: &Arc<Process>, status: i32) {
         inner.exit_status = status;
         if inner.state != State::Zombie {
             // Charge the final stint now, so a parent that reaps at once sees all of it.
-            let now = time::monotonic_ns();
-            inner.acct.cpu_ns += now.saturating_sub(inner.acct.running_since_ns);
-            inner.acct.finish_ns = Some(now);
+            inner.acct.finish();
         }
         inner.release_on_switch = discarding_parent.is_some();
         inner.exited = true;

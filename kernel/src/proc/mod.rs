@@ -112,6 +112,14 @@ pub struct Accounting {
 }
 
 impl Accounting {
+    /// Charges the stint in progress and records the finish time (at exit: a parent that
+    /// reaps at once must see all of the CPU time).
+    pub fn finish(&mut self) {
+        let now = time::monotonic_ns();
+        self.cpu_ns += now.saturating_sub(self.running_since_ns);
+        self.finish_ns = Some(now);
+    }
+
     /// CPU time including the stint in progress.
     pub fn cpu_ns_now(&self, running: bool) -> u64 {
         let stint = if running {

@@ -98,27 +98,37 @@ pub fn msgrcv(id: i32, buf: &mut [u8], mtype: i64, flags: u32) -> Result<(i64, u
 
 /// `msgctl(id, IPC_STAT, &ds)`: the queue's owner, permissions, counts and times.
 pub fn msgctl_stat(id: i32) -> Result<MsqidDs, Errno> {
-    let mut image = [0u8; MsqidDs::SIZE];
-    // SAFETY: `image` is `MsqidDs::SIZE` (120) bytes, exclusively borrowed for the call; the
-    // kernel stores one `struct msqid64_ds` there, and any bytes are valid `u8`s.
+    ctl_stat(nr::MSGCTL, id)
+}
+
+/// `msgctl`/`shmctl(id, IPC_STAT, buf)` (system call `number`): the object's `*id64_ds`.
+fn ctl_stat<T: WireFormat>(number: usize, id: i32) -> Result<T, Errno> {
+    let mut image = vec![0u8; T::SIZE];
+    // SAFETY: `image` is `T::SIZE` bytes, exclusively borrowed for the call: the size of the
+    // structure the kernel stores there for this call; any bytes are valid `u8`s.
     let ret = unsafe {
         syscall3(
-            nr::MSGCTL,
+            number,
             id as usize,
             IPC_STAT as usize,
             image.as_mut_ptr() as usize,
         )
     };
     decode(ret)?;
-    Ok(MsqidDs::from_bytes(&image))
+    Ok(T::read_le(&image))
+}
+
+/// `msgctl`/`shmctl(id, IPC_RMID, NULL)` (system call `number`).
+fn ctl_rmid(number: usize, id: i32) -> Result<(), Errno> {
+    // SAFETY: `IPC_RMID` ignores the buffer argument (NULL), so no user memory is touched.
+    let ret = unsafe { syscall3(number, id as usize, IPC_RMID as usize, 0) };
+    decode(ret).map(|_| ())
 }
 
 /// `msgctl(id, IPC_RMID, NULL)`: removes the queue and its messages at once; processes
 /// waiting in `msgsnd` or `msgrcv` on it fail with `EIDRM`.
 pub fn msgctl_rmid(id: i32) -> Result<(), Errno> {
-    // SAFETY: `IPC_RMID` ignores the buffer argument (NULL), so no user memory is touched.
-    let ret = unsafe { syscall3(nr::MSGCTL, id as usize, IPC_RMID as usize, 0) };
-    decode(ret).map(|_| ())
+    ctl_rmid(nr::MSGCTL, id)
 }
 
 /// `semget(key, nsems, flags)`: the id of the semaphore set of `key`, with the key rules of
@@ -368,27 +378,13 @@ pub fn shmdt(addr: usize) -> Result<(), Errno> {
 
 /// `shmctl(id, IPC_STAT, buf)`: the segment's state (size, attachments, pids, times).
 pub fn shmctl_stat(id: i32) -> Result<ShmidDs, Errno> {
-    let mut image = [0u8; ShmidDs::SIZE];
-    // SAFETY: `image` is `ShmidDs::SIZE` (112) bytes, exclusively borrowed for the call; the
-    // kernel stores one `struct shmid64_ds` there, and any bytes are valid `u8`s.
-    let ret = unsafe {
-        syscall3(
-            nr::SHMCTL,
-            id as usize,
-            IPC_STAT as usize,
-            image.as_mut_ptr() as usize,
-        )
-    };
-    decode(ret)?;
-    Ok(ShmidDs::from_bytes(&image))
+    ctl_stat(nr::SHMCTL, id)
 }
 
 /// `shmctl(id, IPC_RMID, NULL)`: removes the segment's key and id; its memory goes when the
 /// last attachment does.
 pub fn shmctl_rmid(id: i32) -> Result<(), Errno> {
-    // SAFETY: `IPC_RMID` ignores the buffer argument (NULL), so no user memory is touched.
-    let ret = unsafe { syscall3(nr::SHMCTL, id as usize, IPC_RMID as usize, 0) };
-    decode(ret).map(|_| ())
+    ctl_rmid(nr::SHMCTL, id)
 }
 
 /// Deliberately unchecked message-queue and semaphore calls, for tests of the kernel's argument checking,
