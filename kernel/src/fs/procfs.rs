@@ -143,7 +143,6 @@ impl ProcNode {
             Node::System(SystemFile::Cpuinfo) => Ok(cpuinfo()),
             Node::System(SystemFile::Mounts) => Ok(mounts()),
             Node::System(SystemFile::Schedstat) => Ok(schedstat()),
-            Node::System(SystemFile::SchedTrace) => Ok(sched::trace_text()),
             Node::System(SystemFile::Diskstats) => Ok(diskstats()),
             Node::System(SystemFile::Cmdline) => {
                 Ok(format!("{}\n", crate::devicetree::command_line()))
@@ -161,6 +160,42 @@ impl ProcNode {
             Node::SysvipcSem => Ok(sem::proc_text()),
             Node::SysvipcShm => Ok(crate::ipc::shm::proc_text()),
             _ => Err(Errno::EISDIR),
+        }
+    }
+}
+
+/// Catches the bytes `[offset, offset + buf.len())` of text written to it, keeping none
+/// of the rest; refuses more text once the window is full.
+struct Window<'a> {
+    /// Bytes of text before the window not yet passed.
+    skip: u64,
+    buf: &'a mut [u8],
+    filled: usize,
+}
+
+impl<'a> Window<'a> {
+    fn new(offset: u64, buf: &'a mut [u8]) -> Self {
+        Window {
+            skip: offset,
+            buf,
+            filled: 0,
+        }
+    }
+}
+
+impl Write for Window<'_> {
+    fn write_str(&mut self, text: &str) -> core::fmt::Result {
+        let mut bytes = text.as_bytes();
+        let skipped = (bytes.len() as u64).min(self.skip);
+        self.skip -= skipped;
+        bytes = &bytes[skipped as usize..];
+        let count = bytes.len().min(self.buf.len() - self.filled);
+        self.buf[self.filled..self.filled + count].copy_from_slice(&bytes[..count]);
+        self.filled += count;
+        if self.filled == self.buf.len() && !self.buf.is_empty() {
+            Err(core::fmt::Error)
+        } else {
+            Ok(())
         }
     }
 }
@@ -495,9 +530,7 @@ impl Inode for ProcNode {
             Node::SchedPolicy
             | Node::DeadlockDetect
             | Node::PageReplacement
-            | Node::System(SystemFile::SchedTrace) => {
-                (FileType::Regular, 0o644, 1)
-            }
+            | Node::System(SystemFile::SchedTrace) => (FileType::Regular, 0o644, 1),
             Node::SelfLink => (FileType::Symlink, 0o777, 1),
             _ => (FileType::Regular, 0o444, 1),
         };
@@ -532,6 +565,12 @@ impl Inode for ProcNode {
     }
 
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<usize, Errno> {
+        if let Node::System(SystemFile::SchedTrace) = self.0 {
+            // Hundreds of KiB of text: only the window read is kept.
+            let mut window = Window::new(offset, buf);
+            let _ = sched::write_trace(&mut window);
+            return Ok(window.filled);
+        }
         let text = self.content()?;
         let bytes = text.as_bytes();
         let start = (offset as usize).min(bytes.len());
@@ -583,9 +622,7 @@ impl Inode for ProcNode {
             Node::SchedPolicy
             | Node::DeadlockDetect
             | Node::PageReplacement
-            | Node::System(SystemFile::SchedTrace) => {
-                Ok(())
-            }
+            | Node::System(SystemFile::SchedTrace) => Ok(()),
             _ => Err(Errno::EACCES),
         }
     }
@@ -621,7 +658,9 @@ impl Inode for ProcNode {
                 Node::SysDir
             })),
             (Node::SysVmDir, "page_replacement") => Ok(node(Node::PageReplacement)),
-            (Node::SysDir | Node::SysKernelDir | Node::SysVmDir | Node::SysvipcDir, _) => Err(Errno::ENOENT),
+            (Node::SysDir | Node::SysKernelDir | Node::SysVmDir | Node::SysvipcDir, _) => {
+                Err(Errno::ENOENT)
+            }
             (Node::Root, _) => {
                 if let Some((_, file)) = SYSTEM_FILES.iter().find(|(n, _)| *n == name) {
                     return Ok(node(Node::System(*file)));

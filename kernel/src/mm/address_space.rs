@@ -502,9 +502,8 @@ impl AddressSpace {
             .is_some_and(|entry| Arc::strong_count(&entry.frame) > 1);
         if shared_frame && !vma.shared {
             let copy = pager::alloc_frame(self, false)?;
-            // A frame shared by several spaces is not evicted, but the other sharer may
-            // have let go meanwhile and the allocation evicted the page: then the access
-            // is simply tried again.
+            // Making room may have evicted this very page: then the access is simply
+            // tried again (and finds it in swap).
             let Some(entry) = self.pages.get_mut(&page) else {
                 return Ok(());
             };

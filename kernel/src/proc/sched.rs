@@ -78,13 +78,13 @@ static STATS: SpinLock<SchedStats> = SpinLock::new(
     },
 );
 
-/// The trace as text lines: `start_ns end_ns hart pid name why`.
-pub fn trace_text() -> alloc::string::String {
-    use core::fmt::Write;
-    let mut text = alloc::string::String::new();
+/// Writes the trace as text lines, `start_ns end_ns hart pid name why`, to `out` (procfs
+/// reads it a window at a time, so the whole text never needs one big buffer). Stops early
+/// if `out` refuses more.
+pub fn write_trace(out: &mut dyn core::fmt::Write) -> core::fmt::Result {
     for stint in TRACE.lock().iter() {
-        let _ = writeln!(
-            text,
+        writeln!(
+            out,
             "{} {} {} {} {} {}",
             stint.start_ns,
             stint.end_ns,
@@ -92,9 +92,9 @@ pub fn trace_text() -> alloc::string::String {
             stint.pid,
             stint.name,
             stint.end.word()
-        );
+        )?;
     }
-    text
+    Ok(())
 }
 
 /// Empties the trace.

@@ -18,9 +18,9 @@ use abi::time::Timespec;
 use abi::wire::WireFormat;
 use alloc::string::String;
 use alloc::sync::Arc;
-use alloc::vec;
 use alloc::vec::Vec;
 use core::sync::atomic::Ordering;
+use hal::PAGE_SIZE;
 
 /// Most bytes one read or write moves (Linux caps a call the same way: a short count).
 pub(super) const MAX_RW: usize = 1 << 20;
@@ -149,6 +149,32 @@ pub fn close(me: &Arc<Process>, fd: usize) -> Result<usize> {
     Ok(0)
 }
 
+/// A zeroed kernel buffer for a transfer of `count` bytes (at most `MAX_RW`). The kernel heap
+/// needs physically contiguous memory for it, which a fragmented memory may not have even
+/// with plenty free: then the buffer is smaller (halved until it fits, down to a page) and
+/// the call moves fewer bytes, a short count that callers of read and write must expect
+/// anyway. `ENOMEM` only if not even that is left.
+pub(super) fn transfer_buffer(count: usize) -> Result<Vec<u8>> {
+    let mut len = count.min(MAX_RW);
+    loop {
+        if let Ok(bytes) = zeroed(len) {
+            return Ok(bytes);
+        }
+        if len <= PAGE_SIZE {
+            return Err(Errno::ENOMEM);
+        }
+        len = (len / 2).max(PAGE_SIZE);
+    }
+}
+
+/// A zeroed kernel buffer of exactly `len` bytes, or `ENOMEM` (never the heap's abort).
+pub(super) fn zeroed(len: usize) -> Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    bytes.try_reserve_exact(len).map_err(|_| Errno::ENOMEM)?;
+    bytes.resize(len, 0);
+    Ok(bytes)
+}
+
 /// Reads into the user buffer `[buf, buf + count)` through `fill` (at most `MAX_RW` bytes):
 /// the buffer is checked before `fill` may block, so a bad buffer fails at once and no data
 /// is consumed from a pipe or the console for nothing.
@@ -161,15 +187,37 @@ fn read_to_user(
     let count = count.min(MAX_RW);
     user.space
         .check_access(buf, count, hal::trap::Access::Write)?;
-    let mut bytes = vec![0; count];
+    let mut bytes = transfer_buffer(count)?;
     let got = fill(&mut bytes)?;
     user.space.copy_out(buf, &bytes[..got])?;
     Ok(got)
 }
 
-/// The user buffer `[buf, buf + count)` (at most `MAX_RW` bytes), or `EFAULT`.
+/// The user buffer `[buf, buf + count)` (at most `MAX_RW` bytes), or `EFAULT`, all of it
+/// (`ENOMEM` if the kernel cannot hold it: for messages, which must go whole).
 pub(super) fn bytes_from_user(user: &mut UserState, buf: usize, count: usize) -> Result<Vec<u8>> {
-    let mut bytes = vec![0; count.min(MAX_RW)];
+    let mut bytes = zeroed(count.min(MAX_RW))?;
+    user.space.copy_in(buf, &mut bytes)?;
+    Ok(bytes)
+}
+
+/// The bytes of `[buf, buf + count)` that one `write` to `file` moves: all of it (at most
+/// `MAX_RW`) for a socket, whose datagrams go whole; for anything else a first part of it
+/// when memory is fragmented (see [`transfer_buffer`]). `EFAULT` if any byte of the whole
+/// buffer is invalid.
+fn bytes_to_write(
+    user: &mut UserState,
+    file: &OpenFile,
+    buf: usize,
+    count: usize,
+) -> Result<Vec<u8>> {
+    if matches!(file.object, Object::Socket(_)) {
+        return bytes_from_user(user, buf, count);
+    }
+    let count = count.min(MAX_RW);
+    user.space
+        .check_access(buf, count, hal::trap::Access::Read)?;
+    let mut bytes = transfer_buffer(count)?;
     user.space.copy_in(buf, &mut bytes)?;
     Ok(bytes)
 }
@@ -205,7 +253,7 @@ pub fn write(
     count: usize,
 ) -> Result<usize> {
     let file = file(me, fd)?;
-    file.write(&bytes_from_user(user, buf, count)?)
+    file.write(&bytes_to_write(user, &file, buf, count)?)
 }
 
 pub(super) fn iovecs(user: &mut UserState, iov: usize, count: usize) -> Result<Vec<Iovec>> {
@@ -231,7 +279,7 @@ pub fn readv(
 ) -> Result<usize> {
     let file = file(me, fd)?;
     let vectors = iovecs(user, iov, count)?;
-    let mut bytes = vec![0; check_iovecs_writable(user, &vectors)?];
+    let mut bytes = transfer_buffer(check_iovecs_writable(user, &vectors)?)?;
     let got = file.read(&mut bytes)?;
     scatter(user, &vectors, &bytes[..got])?;
     Ok(got)
@@ -277,12 +325,16 @@ pub fn writev(
 
 /// The bytes of the buffers of `vectors`, one after the other (at most `MAX_RW`).
 pub(super) fn gather(user: &mut UserState, vectors: &[Iovec]) -> Result<Vec<u8>> {
-    let mut data = Vec::new();
+    let total = vectors
+        .iter()
+        .fold(0usize, |sum, v| sum.saturating_add(v.len))
+        .min(MAX_RW);
+    let mut data = zeroed(total)?;
+    let mut start = 0;
     for v in vectors {
-        let len = v.len.min(MAX_RW - data.len());
-        let start = data.len();
-        data.resize(start + len, 0);
-        user.space.copy_in(v.base, &mut data[start..])?;
+        let len = v.len.min(total - start);
+        user.space.copy_in(v.base, &mut data[start..start + len])?;
+        start += len;
     }
     Ok(data)
 }
@@ -312,7 +364,7 @@ pub fn pwrite(
 ) -> Result<usize> {
     let file = file(me, fd)?;
     let offset = file_offset(offset)?;
-    file.write_at(offset, &bytes_from_user(user, buf, count)?)
+    file.write_at(offset, &bytes_to_write(user, &file, buf, count)?)
 }
 
 /// `lseek(fd, offset, whence)`.

@@ -9,7 +9,7 @@
 
 use super::fs::{
     IOV_MAX, MAX_RW, bytes_from_user, check_iovecs_writable, creds, gather, iovecs, make_node,
-    scatter, start_dir,
+    scatter, start_dir, transfer_buffer,
 };
 use crate::fs::file::{Object, OpenFile};
 use crate::fs::{self, Access, FileType};
@@ -383,7 +383,7 @@ pub fn recvfrom(
     user.space
         .check_access(buf, len, hal::trap::Access::Write)?;
     let out = AddressOut::optional(user, addr, len_at)?;
-    let mut bytes = vec![0; len];
+    let mut bytes = transfer_buffer(len)?;
     let received = socket.receive(&mut bytes, receive)?;
     user.space.copy_out(buf, &bytes[..received.len])?;
     if let Some(out) = out {
@@ -603,7 +603,7 @@ pub fn recvmsg(
         control_room.min(cmsg_space(SCM_MAX_FD * 4)),
         hal::trap::Access::Write,
     )?;
-    let mut bytes = vec![0; total];
+    let mut bytes = transfer_buffer(total)?;
     let received = socket.receive(&mut bytes, receive)?;
     scatter(user, &vectors, &bytes[..received.len])?;
     let field = |offset: usize| msg + offset;

@@ -3,10 +3,12 @@
 //! address space and bring them back on the next touch.
 //!
 //! Evicting a batch of pages of one space:
-//! 1. Only pages whose frame this space alone maps may go. Copy-on-write frames shared with
-//!    another space after `fork` and shared anonymous memory are skipped and stay (the
-//!    pager considers them again later: a shared frame becomes evictable once the other
-//!    side has written its own copy or exited).
+//! 1. Shared anonymous memory (MAP_SHARED, System V segments) stays: its frames belong to
+//!    the segment, not to one space. A copy-on-write frame still shared with another
+//!    space after `fork` may go: this space writes its own swap copy and lets go of the
+//!    frame, which stays in memory for the other side until that side evicts it too or
+//!    writes its own copy (there is no swap cache that would let both sides share one
+//!    slot; sharing costs a second slot instead).
 //! 2. Their page-table entries are removed atomically, which yields each one's final dirty
 //!    bit, and the TLB entries are shot down on every hart: from then on no thread can
 //!    change those frames.
@@ -92,11 +94,13 @@ impl AddressSpace {
         let mut kept = Vec::new();
         let mut taken: Vec<(usize, Destination)> = Vec::new();
         for &page in pages {
-            let (Some(vma), Some(entry)) = (self.find_vma(page), self.pages.get(&page)) else {
+            let Some(vma) = self
+                .find_vma(page)
+                .filter(|_| self.pages.contains_key(&page))
+            else {
                 continue;
             };
-            let sole = Arc::strong_count(&entry.frame) == 1;
-            if !sole || (vma.shared && vma.file.is_none()) || vma.kind == VmaKind::Guard {
+            if (vma.shared && vma.file.is_none()) || vma.kind == VmaKind::Guard {
                 kept.push(page);
                 continue;
             }

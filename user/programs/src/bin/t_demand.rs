@@ -48,11 +48,16 @@ fn resident_pages() -> usize {
         / 4
 }
 
-/// Free memory in KiB (`MemFree` of `/proc/meminfo`).
-fn free_kib() -> usize {
+/// Room left for anonymous pages in KiB: free memory plus free swap (`MemFree` and
+/// `SwapFree` of `/proc/meminfo`). A page evicted to swap moves from one to the other, so
+/// this falls only when pages are created (a copy), whatever the pager does meanwhile.
+fn room_kib() -> usize {
     let info = Fields::read("/proc/meminfo").unwrap_or_else(|e| ulib::fail!("meminfo: {e}"));
-    info.number::<usize>("MemFree")
-        .unwrap_or_else(|e| ulib::fail!("MemFree: {e:?}"))
+    let field = |name: &str| {
+        info.number::<usize>(name)
+            .unwrap_or_else(|e| ulib::fail!("{name}: {e:?}"))
+    };
+    field("MemFree") + field("SwapFree")
 }
 
 fn reserve_a_gigabyte() {
@@ -104,11 +109,11 @@ fn fork_copies_on_write() {
         map.bytes_mut()[page] = 1;
     }
     let addr = map.addr();
-    let free_before = free_kib();
+    let room_before = room_kib();
     match ulib::fork() {
         Ok(Fork::Child) => {
             if ulib::on_lantern() {
-                let used = free_before.saturating_sub(free_kib());
+                let used = room_before.saturating_sub(room_kib());
                 // Page tables and a kernel stack, not 64 MiB of copies.
                 check!(
                     used < 4 * 1024,
@@ -117,12 +122,12 @@ fn fork_copies_on_write() {
             }
             write_volatile_at(addr, 2u64);
             check_eq!(read_volatile_at(addr), 2, "the child sees its own write");
-            let free_mid = free_kib();
+            let room_mid = room_kib();
             for page in (PAGE..SIZE).step_by(PAGE) {
                 write_volatile_at(addr + page, 3);
             }
             if ulib::on_lantern() {
-                let copied = free_mid.saturating_sub(free_kib());
+                let copied = room_mid.saturating_sub(room_kib());
                 check!(
                     copied >= 60 * 1024,
                     "writing all 64 MiB in the child copied only {copied} KiB"
