@@ -344,11 +344,6 @@ impl PageTable {
         Some((pte_pa(*entry) + offset, pte_flags(*entry)))
     }
 
-    /// Switches this hart to this table (with `asid`): see [`TableRoot::activate`].
-    pub fn activate(&self, asid: u16) {
-        self.root(asid).activate();
-    }
-
     /// What it takes to switch a hart to this table with `asid`, without the table itself
     /// (so threads sharing an address space can enter it without taking its lock).
     pub fn root(&self, asid: u16) -> TableRoot {
@@ -388,15 +383,32 @@ impl TableRoot {
         crate::cpu::read_satp() == self.0
     }
 
-    /// Switches this hart to the table and flushes the hart's TLB entries for its ASID.
-    /// Nothing happens if the table is already active: the same address space as the last
-    /// thread's (a switch between threads of one process), whose TLB entries stay valid.
-    pub fn activate(self) {
-        if crate::cpu::read_satp() != self.0 {
+    /// Switches this hart to the table; returns whether it was not loaded already. No TLB
+    /// entry is flushed: entries are tagged with the ASID, and keeping the ASID's entries
+    /// current is the caller's business (the kernel's `mm::asid`).
+    pub fn activate(self) -> bool {
+        let switch = crate::cpu::read_satp() != self.0;
+        if switch {
             crate::cpu::write_satp(self.0);
-            crate::cpu::flush_tlb_asid(((self.0 >> 44) & 0xffff) as u16);
         }
+        switch
     }
+
+    /// The address-space identifier that tags this table's TLB entries.
+    pub fn asid(self) -> u16 {
+        ((self.0 >> 44) & 0xffff) as u16
+    }
+}
+
+/// The largest ASID this hart's `satp` holds (`2^ASIDLEN - 1`, 0 if there are no ASIDs):
+/// found by writing all ones to the field and reading back what stuck.
+pub fn max_asid() -> u16 {
+    let before = crate::cpu::read_satp();
+    crate::cpu::write_satp(before | (0xffff << 44));
+    let max = ((crate::cpu::read_satp() >> 44) & 0xffff) as u16;
+    crate::cpu::write_satp(before);
+    crate::cpu::flush_tlb_all();
+    max
 }
 
 /// Physical address of the kernel root table, once built.
@@ -491,9 +503,9 @@ pub(crate) fn map_kernel_stack_page(va: usize, pa: usize) -> Result<(), MapError
     table.map(va, pa, PageSize::Size4K, PteFlags::RW | PteFlags::G)
 }
 
-/// Switches this hart to the kernel table (no user half). No flush is needed: kernel
-/// entries are global and the same in every table, and stale user entries are flushed when
-/// a user table is next activated (its satp differs from the kernel's).
+/// Switches this hart to the kernel table (no user half, ASID 0). No flush is needed:
+/// kernel entries are global and the same in every table, and user entries are tagged with
+/// their own ASIDs.
 pub fn activate_kernel_space() {
     let root = KERNEL_ROOT.load(Ordering::Acquire);
     if root != 0 {

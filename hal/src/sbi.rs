@@ -24,6 +24,16 @@ pub fn shutdown(success: bool) -> ! {
     }
 }
 
+/// Like [`remote_sfence_vma`], for the entries of one address-space identifier only.
+pub fn remote_sfence_vma_asid(mask: u64, start: usize, size: usize, asid: u16) {
+    let _ = sbi_rt::remote_sfence_vma_asid(
+        sbi_rt::HartMask::from_mask_base(mask as usize, 0),
+        start,
+        size,
+        asid as usize,
+    );
+}
+
 /// Runs `sfence.vma` over `[start, start + size)` on every hart in `mask` (bit h = hart h)
 /// and returns once all of them have: a TLB shootdown. OpenSBI carries it to the other
 /// harts by inter-processor interrupt and waits for each to acknowledge.

@@ -55,6 +55,7 @@ mod lru;
 mod memory;
 mod nru;
 mod opt;
+mod paged;
 mod random;
 mod ring;
 mod slots;

@@ -3,14 +3,14 @@
 //! removing the frame under the hand moves the hand on to the next. With the hand never moved
 //! otherwise, it always points at the frame inserted longest ago: FIFO order.
 //!
-//! A doubly linked circle threaded through two per-frame arrays: insert, remove and advance
-//! are O(1) (growing the arrays aside).
+//! A doubly linked circle threaded through two per-frame arrays (grown a page at a time):
+//! insert, remove and advance are O(1) (growing the arrays aside).
 //!
 //! Invariants: `hand` is `None` exactly when the circle is empty; a frame is a member exactly
 //! when its `prev` entry is not [`NOT_MEMBER`], and then its `next` and `prev` are members.
 
 use crate::FrameIndex;
-use alloc::vec::Vec;
+use crate::paged::Paged;
 
 /// `prev` of a frame outside the circle.
 const NOT_MEMBER: FrameIndex = FrameIndex::MAX;
@@ -18,8 +18,8 @@ const NOT_MEMBER: FrameIndex = FrameIndex::MAX;
 /// Tracked frames in a circle with a hand.
 #[derive(Debug, Default)]
 pub(crate) struct Ring {
-    next: Vec<FrameIndex>,
-    prev: Vec<FrameIndex>,
+    next: Paged<FrameIndex>,
+    prev: Paged<FrameIndex>,
     hand: Option<FrameIndex>,
     len: usize,
 }
@@ -33,8 +33,8 @@ impl Ring {
     pub(crate) fn insert(&mut self, frame: FrameIndex) {
         self.remove(frame);
         if self.prev.len() <= frame {
-            self.prev.resize(frame + 1, NOT_MEMBER);
-            self.next.resize(frame + 1, NOT_MEMBER);
+            self.prev.grow_with(frame + 1, || NOT_MEMBER);
+            self.next.grow_with(frame + 1, || NOT_MEMBER);
         }
         match self.hand {
             None => {
@@ -95,6 +95,7 @@ impl Ring {
 mod tests {
     use super::*;
     use alloc::vec;
+    use alloc::vec::Vec;
 
     /// The members from the hand round the circle.
     fn order(ring: &mut Ring) -> Vec<FrameIndex> {

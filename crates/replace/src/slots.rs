@@ -5,6 +5,8 @@
 //! Invariant: `len` is the number of occupied slots; insertion stamps only grow.
 
 use crate::FrameIndex;
+use crate::paged::Paged;
+use alloc::collections::BinaryHeap;
 use alloc::vec::Vec;
 
 #[derive(Debug)]
@@ -16,7 +18,7 @@ struct Slot<T> {
 /// A value per tracked frame.
 #[derive(Debug)]
 pub(crate) struct Slots<T> {
-    slots: Vec<Option<Slot<T>>>,
+    slots: Paged<Option<Slot<T>>>,
     len: usize,
     insertions: u64,
 }
@@ -24,7 +26,7 @@ pub(crate) struct Slots<T> {
 impl<T> Default for Slots<T> {
     fn default() -> Slots<T> {
         Slots {
-            slots: Vec::new(),
+            slots: Paged::default(),
             len: 0,
             insertions: 0,
         }
@@ -35,7 +37,7 @@ impl<T> Slots<T> {
     /// Tracks `frame` with `value`, as the newest frame (replacing what it had).
     pub(crate) fn insert(&mut self, frame: FrameIndex, value: T) {
         if self.slots.len() <= frame {
-            self.slots.resize_with(frame + 1, || None);
+            self.slots.grow_with(frame + 1, || None);
         }
         let slot = Slot {
             inserted: self.insertions,
@@ -94,30 +96,31 @@ impl<T> Slots<T> {
 
     /// Up to `count` tracked frames with the least `key`, least first; of equals, the one
     /// inserted first (what `least` would return `count` times, each removed in between).
+    /// Keeps only the best `count` while it looks (a heap whose top is the worst of them), so
+    /// it needs memory for `count` frames, not for every tracked one.
     pub(crate) fn least_n<K: Ord>(
         &self,
         count: usize,
         mut key: impl FnMut(FrameIndex, &T) -> K,
     ) -> Vec<FrameIndex> {
-        let mut ranked: Vec<((K, u64), FrameIndex)> = self
-            .slots
-            .iter()
-            .enumerate()
-            .filter_map(|(frame, slot)| {
-                slot.as_ref()
-                    .map(|slot| ((key(frame, &slot.value), slot.inserted), frame))
-            })
-            .collect();
-        let count = count.min(ranked.len());
         if count == 0 {
             return Vec::new();
         }
-        if count < ranked.len() {
-            ranked.select_nth_unstable_by(count - 1, |a, b| a.0.cmp(&b.0));
-            ranked.truncate(count);
+        let mut best: BinaryHeap<((K, u64), FrameIndex)> = BinaryHeap::new();
+        for (frame, slot) in self.slots.iter().enumerate() {
+            let Some(slot) = slot else { continue };
+            let rank = (key(frame, &slot.value), slot.inserted);
+            if best.len() < count {
+                best.push((rank, frame));
+            } else if best.peek().is_some_and(|worst| rank < worst.0) {
+                best.pop();
+                best.push((rank, frame));
+            }
         }
-        ranked.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        ranked.into_iter().map(|(_, frame)| frame).collect()
+        best.into_sorted_vec()
+            .into_iter()
+            .map(|(_, frame)| frame)
+            .collect()
     }
 
     pub(crate) fn len(&self) -> usize {

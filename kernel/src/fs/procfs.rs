@@ -6,7 +6,7 @@
 //! directory; `/proc/sysvipc/{msg,sem,shm}` list the System V objects. Formats follow
 //! Linux's where tools parse them. Writable: `sched_trace` (clears it); by root, the
 //! switches `/proc/sys/kernel/sched_policy`, `/proc/sys/kernel/deadlock_detect` (0 or 1,
-//! concept T4) and `/proc/sys/vm/page_replacement`.
+//! concept T4), `/proc/sys/vm/page_replacement` and `/proc/sys/vm/max_asid`.
 
 use super::{DirEntry, FileType, Inode, Metadata, Timestamp};
 use crate::ipc::{msg, sem};
@@ -88,6 +88,8 @@ enum Node {
     SysvipcShm,
     /// `/proc/sys/vm/page_replacement`: read or write the page-replacement policy.
     PageReplacement,
+    /// `/proc/sys/vm/max_asid`: the largest ASID new address spaces get.
+    MaxAsid,
 }
 
 /// A node of procfs.
@@ -133,6 +135,7 @@ impl ProcNode {
             Node::SysvipcShm => 17,
             Node::SysVmDir => 18,
             Node::PageReplacement => 19,
+            Node::MaxAsid => 20,
         }
     }
 
@@ -151,6 +154,7 @@ impl ProcNode {
             Node::System(SystemFile::Buddyinfo) => Ok(buddyinfo()),
             Node::PidSmaps(pid) => Ok(smaps(&live(pid)?)),
             Node::PageReplacement => Ok(format!("{}\n", crate::mm::pager::policy().name())),
+            Node::MaxAsid => Ok(format!("{}\n", crate::mm::asid::limit())),
             Node::PidStatus(pid) => status(&live(pid)?),
             Node::PidMaps(pid) => Ok(maps(&live(pid)?)),
             Node::PidSched(pid) => Ok(sched_file(&live(pid)?)),
@@ -400,9 +404,13 @@ fn sched_file(process: &Arc<proc::Process>) -> String {
 fn status(process: &Arc<proc::Process>) -> Result<String, Errno> {
     // What needs other locks first: the address space's is a sleep lock, and the leader's
     // `proc` lock is not to be nested in this thread's.
-    let (resident, swapped) = process.memory().map_or((0, 0), |m| {
+    let (resident, swapped, asid) = process.memory().map_or((0, 0, 0), |m| {
         let space = m.lock();
-        (space.resident_pages(), space.swapped_pages())
+        (
+            space.resident_pages(),
+            space.swapped_pages(),
+            space.tag().asid(),
+        )
     });
     let suspended = crate::mm::thrash::is_suspended(process.tgid);
     let descriptors = process.files().lock().count();
@@ -452,6 +460,7 @@ fn status(process: &Arc<proc::Process>) -> Result<String, Errno> {
     let _ = writeln!(text, "FDSize:\t{descriptors}");
     let _ = writeln!(text, "VmRSS:\t{} kB", resident * 4);
     let _ = writeln!(text, "VmSwap:\t{} kB", swapped * 4);
+    let _ = writeln!(text, "Asid:\t{asid}");
     let _ = writeln!(text, "Threads:\t{threads}");
     let _ = writeln!(
         text,
@@ -530,6 +539,7 @@ impl Inode for ProcNode {
             Node::SchedPolicy
             | Node::DeadlockDetect
             | Node::PageReplacement
+            | Node::MaxAsid
             | Node::System(SystemFile::SchedTrace) => (FileType::Regular, 0o644, 1),
             Node::SelfLink => (FileType::Symlink, 0o777, 1),
             _ => (FileType::Regular, 0o444, 1),
@@ -613,6 +623,15 @@ impl Inode for ProcNode {
                 crate::mm::pager::set_policy(name)?;
                 Ok(data.len())
             }
+            Node::MaxAsid => {
+                require_root()?;
+                let limit = core::str::from_utf8(data)
+                    .ok()
+                    .and_then(|text| text.trim().parse::<u16>().ok())
+                    .ok_or(Errno::EINVAL)?;
+                crate::mm::asid::set_limit(limit)?;
+                Ok(data.len())
+            }
             _ => Err(Errno::EACCES),
         }
     }
@@ -622,6 +641,7 @@ impl Inode for ProcNode {
             Node::SchedPolicy
             | Node::DeadlockDetect
             | Node::PageReplacement
+            | Node::MaxAsid
             | Node::System(SystemFile::SchedTrace) => Ok(()),
             _ => Err(Errno::EACCES),
         }
@@ -658,6 +678,7 @@ impl Inode for ProcNode {
                 Node::SysDir
             })),
             (Node::SysVmDir, "page_replacement") => Ok(node(Node::PageReplacement)),
+            (Node::SysVmDir, "max_asid") => Ok(node(Node::MaxAsid)),
             (Node::SysDir | Node::SysKernelDir | Node::SysVmDir | Node::SysvipcDir, _) => {
                 Err(Errno::ENOENT)
             }
@@ -719,7 +740,10 @@ impl Inode for ProcNode {
                 names.push((12, FileType::Regular, "sched_policy".into()));
                 names.push((13, FileType::Regular, "deadlock_detect".into()));
             }
-            Node::SysVmDir => names.push((19, FileType::Regular, "page_replacement".into())),
+            Node::SysVmDir => {
+                names.push((19, FileType::Regular, "page_replacement".into()));
+                names.push((20, FileType::Regular, "max_asid".into()));
+            }
             Node::SysvipcDir => {
                 names.push((15, FileType::Regular, "msg".into()));
                 names.push((16, FileType::Regular, "sem".into()));

@@ -31,6 +31,7 @@
 
 mod swapping;
 
+use super::asid::Tag;
 use super::pager::{self, Ticket};
 use super::shmem::ShmemBacking;
 use super::swap::SwapSlot;
@@ -45,17 +46,13 @@ use core::sync::atomic::{AtomicUsize, Ordering};
 use hal::mem::Frame;
 use hal::paging::{PageSize, PageTable, PteFlags};
 use hal::trap::Access;
-use hal::{MAX_HARTS, PAGE_SIZE, USER_TOP};
+use hal::{PAGE_SIZE, USER_TOP};
 
-/// The address space each hart has loaded (its id; 0 = none, only the kernel's table).
-static LOADED: [AtomicUsize; MAX_HARTS] = [const { AtomicUsize::new(0) }; MAX_HARTS];
 /// Ids for new address spaces.
 static NEXT_ID: AtomicUsize = AtomicUsize::new(1);
 
-/// Puts this hart back on the kernel's table, so it caches no user translations for anyone
-/// to shoot down.
+/// Puts this hart back on the kernel's table.
 pub fn unload_hart() {
-    LOADED[hal::cpu::hart_id()].store(0, Ordering::SeqCst);
     hal::paging::activate_kernel_space();
 }
 
@@ -217,8 +214,10 @@ pub struct AddressSpace {
     /// Pages read in from a device (swap, readahead included, or a mapped file): what
     /// thrashing control measures.
     page_ins: u64,
-    /// Unique among live address spaces (which harts have it loaded: `LOADED`).
+    /// Unique among live address spaces.
     id: usize,
+    /// Its ASID and the harts that may cache its translations.
+    tag: Arc<Tag>,
     /// Where the heap starts (the page after the program image) and the current break.
     pub heap_start: usize,
     pub brk: usize,
@@ -254,6 +253,7 @@ impl AddressSpace {
             swapped: BTreeMap::new(),
             page_ins: 0,
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            tag: Arc::new(Tag::new()),
             heap_start: 0,
             brk: 0,
         })
@@ -486,7 +486,7 @@ impl AddressSpace {
                 // setting the accessed or dirty bit (Svade). Set them, drop the entry and
                 // retry the access.
                 self.table.mark_used(page, access == Access::Write);
-                hal::cpu::flush_tlb_page(page, 0);
+                hal::cpu::flush_tlb_page(page, self.tag.asid());
                 Ok(())
             }
             None => self.bring_in(page, &vma),
@@ -526,7 +526,7 @@ impl AddressSpace {
 
     /// What a hart loads to run in this space (see [`super::shared::SharedSpace`]).
     pub fn root(&self) -> hal::paging::TableRoot {
-        self.table.root(0)
+        self.table.root(self.tag.asid())
     }
 
     /// Unique among live address spaces.
@@ -535,31 +535,14 @@ impl AddressSpace {
     }
 
     /// Drops stale translations of `page` (or of every page, `None`) from every TLB that may
-    /// hold them: this hart's, and — by inter-processor interrupt — those of the other
-    /// harts that have this space loaded now (threads running there). Called after the page
-    /// table changed and before any frame it no longer maps is reused.
+    /// hold them (see [`Tag::shootdown`]).
     fn shootdown(&self, page: Option<usize>) {
-        match page {
-            Some(page) => hal::cpu::flush_tlb_page(page, 0),
-            None => hal::cpu::flush_tlb_asid(0),
-        }
-        // The page-table writes above come before the look at who has the space loaded; a
-        // hart that loads it after this look flushes its TLB as it loads (`activate`).
-        core::sync::atomic::fence(Ordering::SeqCst);
-        let me = hal::cpu::hart_id();
-        let mut harts = 0u64;
-        for (hart, loaded) in LOADED.iter().enumerate() {
-            if hart != me && loaded.load(Ordering::SeqCst) == self.id {
-                harts |= 1 << hart;
-            }
-        }
-        if harts != 0 {
-            SHOOTDOWNS.fetch_add(1, Ordering::Relaxed);
-            match page {
-                Some(page) => hal::sbi::remote_sfence_vma(harts, page, PAGE_SIZE),
-                None => hal::sbi::remote_sfence_vma(harts, 0, usize::MAX),
-            }
-        }
+        self.tag.shootdown(page);
+    }
+
+    /// Its ASID and the harts that may cache its translations.
+    pub fn tag(&self) -> &Arc<Tag> {
+        &self.tag
     }
 
     /// Moves the end of the heap region that starts at `start` to `new_end` (page aligned
@@ -632,19 +615,48 @@ impl AddressSpace {
         self.split_at(start);
         self.split_at(end);
         self.vmas.retain(|v| !(start <= v.start && v.end <= end));
-        let pages: Vec<usize> = self.pages.range(start..end).map(|(&p, _)| p).collect();
-        // The frames are let go only after the shootdown: until then another hart may
-        // still reach them through its TLB.
-        let mut released = Vec::with_capacity(pages.len());
-        for page in &pages {
-            released.extend(self.pages.remove(page));
-            let _ = self.table.unmap(*page);
-        }
+        self.release_resident(start, end, |_, _| true);
         self.drop_swapped(start, end, |_| true);
-        if !pages.is_empty() {
-            self.shootdown(None);
+    }
+
+    /// Unmaps the resident pages of `[start, end)` for which `which` holds and frees their
+    /// frames, a batch at a time: each batch's frames go only after its shootdown (until
+    /// then another hart may still reach them through its TLB), and the kernel's list of
+    /// them stays small however large the range.
+    fn release_resident(
+        &mut self,
+        start: usize,
+        end: usize,
+        which: impl Fn(&AddressSpace, usize) -> bool,
+    ) {
+        const BATCH: usize = 256;
+        let mut from = start;
+        loop {
+            let mut batch = Vec::with_capacity(BATCH);
+            let mut next = None;
+            for &page in self.pages.range(from..end).map(|(page, _)| page) {
+                if batch.len() == BATCH {
+                    next = Some(page);
+                    break;
+                }
+                if which(self, page) {
+                    batch.push(page);
+                }
+            }
+            let mut released = Vec::with_capacity(batch.len());
+            for page in &batch {
+                released.extend(self.pages.remove(page));
+                let _ = self.table.unmap(*page);
+            }
+            if !batch.is_empty() {
+                self.shootdown(None);
+            }
+            drop(released);
+            match next {
+                Some(page) => from = page,
+                None => break,
+            }
         }
-        drop(released);
     }
 
     /// Gives `[start, end)` the permissions `perm` (mprotect). `ENOMEM` if part of the range
@@ -691,28 +703,17 @@ impl AddressSpace {
     /// Drops the private pages of `[start, end)` (madvise DONTNEED): the next touch brings
     /// in zeros (or the file's bytes) again.
     pub fn discard_range(&mut self, start: usize, end: usize) -> Result<(), Errno> {
-        let private: Vec<usize> = self
-            .pages
-            .range(start..end)
-            .map(|(&p, _)| p)
-            .filter(|&p| {
-                self.find_vma(p)
-                    .is_some_and(|v| !v.shared && v.demand_paged())
-            })
-            .collect();
-        let mut released = Vec::with_capacity(private.len());
-        for page in &private {
-            released.extend(self.pages.remove(page));
-            let _ = self.table.unmap(*page);
-        }
+        self.release_resident(start, end, |space, page| {
+            space
+                .find_vma(page)
+                .is_some_and(|v| !v.shared && v.demand_paged())
+        });
         let vmas = self.vmas.clone();
         self.drop_swapped(start, end, |page| {
             let at = vmas.partition_point(|v| v.end <= page);
             vmas.get(at)
                 .is_some_and(|v| v.start <= page && !v.shared && v.demand_paged())
         });
-        self.shootdown(None);
-        drop(released);
         Ok(())
     }
 
@@ -874,14 +875,4 @@ impl Drop for AddressSpace {
             unload_hart();
         }
     }
-}
-
-/// TLB shootdowns sent to other harts since boot (for `/proc/vmstat`).
-pub static SHOOTDOWNS: AtomicUsize = AtomicUsize::new(0);
-
-/// Loads the space `id` with table `root` on this hart (recorded first, so a shootdown
-/// that misses the record happened before the load, whose flush covers it).
-pub fn activate(id: usize, root: hal::paging::TableRoot) {
-    LOADED[hal::cpu::hart_id()].store(id, Ordering::SeqCst);
-    root.activate();
 }

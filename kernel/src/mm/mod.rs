@@ -3,6 +3,7 @@
 //! pager with its replacement policy, the OOM killer and thrashing control.
 
 pub mod address_space;
+pub mod asid;
 pub mod oom;
 pub mod pager;
 pub mod shared;
@@ -50,6 +51,7 @@ pub fn init(info: &BootInfo) {
             .expect("mapping device registers");
     }
     space.activate();
+    asid::init();
     pager::init();
     let stats = hal::mem::frame_stats();
     log::info!(

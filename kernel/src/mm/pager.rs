@@ -107,9 +107,8 @@ struct Pager {
 const TICKETS_PER_FRAME: (usize, usize) = (3, 2);
 
 /// A replacer for `policy` with its per-frame arrays already grown to `capacity`: the
-/// policies index arrays by ticket number and grow them on demand, and growing a large
-/// array when memory is short (when pages are evicted) could fail, which the kernel heap
-/// cannot survive.
+/// policies index arrays by ticket number and grow them on demand, a page at a time, and
+/// growing them while pages are being evicted (when memory is short) is better avoided.
 fn presized(policy: Policy, capacity: usize) -> Box<dyn Replacer> {
     let config = PolicyConfig {
         future: &[],
@@ -124,6 +123,17 @@ fn presized(policy: Policy, capacity: usize) -> Box<dyn Replacer> {
 }
 
 impl Pager {
+    /// Puts a fresh `policy` in force, tracking every ticket in use, in ticket order.
+    fn install(&mut self, policy: Policy) {
+        self.policy = presized(policy, self.mappings.len());
+        for (index, mapping) in self.mappings.iter().enumerate() {
+            if mapping.is_some() {
+                self.policy.inserted(index);
+            }
+        }
+        self.kind = policy;
+    }
+
     fn new() -> Pager {
         let (times, per) = TICKETS_PER_FRAME;
         let capacity = hal::mem::frame_stats().managed_frames * times / per;
@@ -216,35 +226,17 @@ pub fn policy() -> Policy {
     PAGER.lock().as_ref().map_or(DEFAULT_POLICY, |p| p.kind)
 }
 
-/// The largest array a policy keeps, per ticket (a ranking slot: insertion stamp, value
-/// and tag).
-const POLICY_BYTES_PER_TICKET: usize = 24;
-
 /// Switches to the policy called `name`; `EINVAL` for an unknown name or one only the
-/// simulator can run (`lru`, `opt`), `ENOMEM` if memory is too fragmented for the new
-/// policy's arrays now (the old policy stays).
+/// simulator can run (`lru`, `opt`).
 pub fn set_policy(name: &str) -> Result<(), Errno> {
     let policy = Policy::from_name(name)
         .filter(|p| p.kernel_can_run())
         .ok_or(Errno::EINVAL)?;
     let mut guard = PAGER.lock();
     let pager = guard.get_or_insert_with(Pager::new);
-    // The policies' arrays cannot fail to grow without bringing the kernel down: make sure
-    // one as large as the largest of them can be had first.
-    let mut probe: Vec<u8> = Vec::new();
-    probe
-        .try_reserve_exact(pager.mappings.len() * POLICY_BYTES_PER_TICKET)
-        .map_err(|_| Errno::ENOMEM)?;
-    drop(probe);
-    // The old policy's arrays go back to the heap first: the new one needs as much.
+    // The old policy's arrays go back to the heap first: the new one needs about as much.
     pager.policy = policy.replacer(&PolicyConfig::default());
-    pager.policy = presized(policy, pager.mappings.len());
-    for (index, mapping) in pager.mappings.iter().enumerate() {
-        if mapping.is_some() {
-            pager.policy.inserted(index);
-        }
-    }
-    pager.kind = policy;
+    pager.install(policy);
     drop(guard);
     log::info!("pager: page replacement is now {}", policy.name());
     Ok(())

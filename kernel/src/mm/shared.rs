@@ -17,6 +17,7 @@
 //! loads another space, or when the thread's process ends there ([`unload_this_hart`]).
 
 use super::address_space::{self, AddressSpace, Vma};
+use super::asid::{self, Tag};
 use super::user::UserMemory;
 use super::{pager, thrash};
 use crate::proc::sleep_lock::{SleepLock, SleepLockGuard};
@@ -32,6 +33,7 @@ use hal::trap::Access;
 pub struct SharedSpace {
     space: SleepLock<AddressSpace>,
     root: TableRoot,
+    tag: Arc<Tag>,
     id: usize,
     /// The space's page-ins after the last user fault (thrashing control reads it without
     /// the lock).
@@ -46,6 +48,7 @@ impl SharedSpace {
     pub fn new(space: AddressSpace) -> Arc<SharedSpace> {
         let shared = Arc::new(SharedSpace {
             root: space.root(),
+            tag: space.tag().clone(),
             id: space.id(),
             page_ins: AtomicU64::new(space.page_ins()),
             footprint: AtomicU64::new(0),
@@ -84,7 +87,7 @@ impl SharedSpace {
     /// Makes this the address space of the running hart (no lock taken); see the module
     /// comment.
     pub fn activate(self: &Arc<Self>) {
-        address_space::activate(self.id, self.root);
+        asid::activate(&self.tag, self.root);
         let previous = {
             let mut slot = ON_HART[hal::cpu::hart_id()].lock();
             match slot.as_ref() {

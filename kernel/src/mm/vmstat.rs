@@ -92,7 +92,11 @@ pub fn text() -> String {
     line("pgskip", PGSKIP.get());
     line(
         "tlb_shootdown",
-        super::address_space::SHOOTDOWNS.load(Ordering::Relaxed) as u64,
+        super::asid::SHOOTDOWNS.load(Ordering::Relaxed) as u64,
+    );
+    line(
+        "asid_shared",
+        super::asid::SHARED_ZERO.load(Ordering::Relaxed) as u64,
     );
     line("oom_kill", OOM_KILL.get());
     line("thrash_suspend", THRASH_SUSPEND.get());

@@ -5,9 +5,10 @@
 //! - The program's own image is paged in from its file on first touch: a 1 MiB initialized
 //!   array that has not been read is not resident; reading it makes it resident, with the
 //!   bytes the file holds.
-//! - Fork of a process with 64 MiB touched copies (almost) nothing: free memory barely
-//!   moves; then each side sees only its own writes, and a child that writes all 64 MiB
-//!   gets its own copies.
+//! - Fork of a process with 64 MiB touched copies (almost) nothing: free memory plus free
+//!   swap (pages the pager moves to swap meanwhile stay counted) falls by under 8 MiB; then
+//!   each side sees only its own writes, and a child that writes all 64 MiB gets its own
+//!   copies (free memory plus free swap falls by 60 MiB or more).
 //!
 //! On Linux (qemu-user) the resident-set and free-memory figures belong to the emulator, so
 //! those checks run on Lantern only; the data checks run everywhere.
@@ -114,9 +115,13 @@ fn fork_copies_on_write() {
         Ok(Fork::Child) => {
             if ulib::on_lantern() {
                 let used = room_before.saturating_sub(room_kib());
-                // Page tables and a kernel stack, not 64 MiB of copies.
+                ulib::println!("t_demand: the fork of 64 MiB used {used} KiB");
+                // Page tables, a kernel stack and the kernel's records of the shared pages
+                // (about 2 MiB on a fresh system), not 64 MiB of copies. Under memory
+                // pressure it can be more: a page the pager swaps out while still shared
+                // gets a swap copy of its own (there is no swap cache).
                 check!(
-                    used < 4 * 1024,
+                    used < 8 * 1024,
                     "fork of 64 MiB used {used} KiB (copy-on-write should copy almost nothing)"
                 );
             }
@@ -128,6 +133,7 @@ fn fork_copies_on_write() {
             }
             if ulib::on_lantern() {
                 let copied = room_mid.saturating_sub(room_kib());
+                ulib::println!("t_demand: writing 64 MiB in the child used {copied} KiB");
                 check!(
                     copied >= 60 * 1024,
                     "writing all 64 MiB in the child copied only {copied} KiB"
