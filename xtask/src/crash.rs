@@ -130,14 +130,37 @@ fn cut_power(artefacts: &Artefacts, image: &Path, smp: u32, cut_after: u64) -> R
 
 /// Boots `crash_check` (as init, in test mode: its exit status becomes QEMU's).
 fn verify(artefacts: &Artefacts, image: &Path, smp: u32, durable: u64) -> Result<(), String> {
-    let mut child = boot(
+    boot_check(
         artefacts,
         image,
         smp,
         &format!("test init=/bin/crash_check durable={durable}"),
+        "crash_check: ok",
     )
-    .spawn()
-    .map_err(|error| format!("could not start QEMU: {error}"))?;
+    .map_err(|(panicked, lines)| {
+        let what = if panicked {
+            "the kernel panicked while checking the disk after the power cut"
+        } else {
+            "data reported durable was lost after the power cut"
+        };
+        format!("{what}:\n{lines}")
+    })
+}
+
+/// Boots `image` with `bootargs` (in test mode: init's exit status becomes QEMU's) and
+/// succeeds if init exits 0 having printed `ok_line`. Otherwise: whether the kernel
+/// panicked, and the lines that tell what went wrong (a panic's message and location,
+/// which come before its backtrace, and the last lines).
+pub fn boot_check(
+    artefacts: &Artefacts,
+    image: &Path,
+    smp: u32,
+    bootargs: &str,
+    ok_line: &str,
+) -> Result<(), (bool, String)> {
+    let mut child = boot(artefacts, image, smp, bootargs)
+        .spawn()
+        .map_err(|error| (false, format!("could not start QEMU: {error}")))?;
     let stdout = child
         .stdout
         .take()
@@ -156,16 +179,14 @@ fn verify(artefacts: &Artefacts, image: &Path, smp: u32, durable: u64) -> Result
             _ => {
                 let _ = child.kill();
                 let _ = child.wait();
-                return Err("crash_check did not finish (kernel hung?)".to_string());
+                return Err((false, format!("`{bootargs}` did not finish (kernel hung?)")));
             }
         }
     };
     let lines = reader.join().unwrap_or_default();
-    if status.success() && lines.iter().any(|l| l.contains("crash_check: ok")) {
+    if status.success() && lines.iter().any(|l| l.contains(ok_line)) {
         return Ok(());
     }
-    // A kernel panic's message and location come before its backtrace: show them even
-    // when the backtrace fills the tail.
     let panic: Vec<&str> = lines
         .iter()
         .skip_while(|l| !l.contains("KERNEL PANIC"))
@@ -179,14 +200,8 @@ fn verify(artefacts: &Artefacts, image: &Path, smp: u32, durable: u64) -> Result
         .rev()
         .map(String::as_str)
         .collect();
-    let what = if panic.is_empty() {
-        "data reported durable was lost after the power cut"
-    } else {
-        "the kernel panicked while checking the disk after the power cut"
-    };
-    Err(format!(
-        "{what}:\n{}\n{}",
-        panic.join("\n"),
-        tail.join("\n")
+    Err((
+        !panic.is_empty(),
+        format!("{}\n{}", panic.join("\n"), tail.join("\n")),
     ))
 }

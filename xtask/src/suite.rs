@@ -172,6 +172,19 @@ fn kernel_tests(
         ));
     }
     println!("fsck {}: clean", layout.show(&artefacts.disk));
+    // A file t_mmap_file wrote only through a shared mapping and msync must come back
+    // from the disk after a reboot.
+    crate::crash::boot_check(
+        artefacts,
+        &artefacts.disk,
+        options.smp,
+        "test init=/bin/t_mmap_file mmap_verify",
+        "came back from the disk intact",
+    )
+    .map_err(|(_, lines)| {
+        format!("after a reboot, the file t_mmap_file wrote through msync is wrong:\n{lines}")
+    })?;
+    println!("reboot: the file written through a shared mapping and msync is intact");
     Ok(summary)
 }
 

@@ -16,6 +16,7 @@ use abi::mm::{
     MAP_TYPE, MS_ASYNC, MS_INVALIDATE, MS_SYNC, PROT_EXEC, PROT_READ, PROT_WRITE,
 };
 use alloc::sync::Arc;
+use alloc::vec::Vec;
 use hal::{PAGE_SIZE, USER_TOP};
 
 /// Flags `mmap` understands; others are accepted and ignored, as Linux does, except with
@@ -166,7 +167,8 @@ pub fn mprotect(
     Ok(0)
 }
 
-/// `msync(addr, len, flags)`: writes shared file mappings in the range back to their files.
+/// `msync(addr, len, flags)`: writes shared file mappings in the range back to their files
+/// (with MS_SYNC, through to the disk).
 pub fn msync(user: &mut UserState, addr: usize, len: usize, flags: usize) -> Result<usize, Errno> {
     let flags = flags as u32;
     if flags & !(MS_ASYNC | MS_SYNC | MS_INVALIDATE) != 0
@@ -187,6 +189,19 @@ pub fn msync(user: &mut UserState, addr: usize, len: usize, flags: usize) -> Res
         cursor = space.find_vma(cursor).ok_or(Errno::ENOMEM)?.end;
     }
     space.write_back(addr, end)?;
+    if flags & MS_SYNC != 0 {
+        // As fsync: the files reach the disk before msync returns.
+        let files: Vec<_> = space
+            .vmas()
+            .iter()
+            .filter(|v| v.shared && v.start < end && addr < v.end)
+            .filter_map(|v| v.file.as_ref().map(|f| f.inode.clone()))
+            .collect();
+        drop(space);
+        for inode in files {
+            inode.sync()?;
+        }
+    }
     Ok(0)
 }
 
