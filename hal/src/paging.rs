@@ -286,14 +286,14 @@ impl PageTable {
     /// and clears of those bits must be atomic too, or a bit set in between is lost.
     fn atomic_leaf(&mut self, va: usize) -> Option<&AtomicU64> {
         self.check_va(va).ok()?;
-        match self.leaf(va) {
-            // SAFETY: `entry` is an 8-byte aligned entry of a table frame that this page
-            // table owns and keeps alive while borrowed (`&mut self` bounds the reference);
-            // `AtomicU64` has the layout of `u64`, and every other access to the entry is
-            // through this table's `&mut self` or by the hardware, atomically.
-            Some((entry, 0)) => Some(unsafe { AtomicU64::from_ptr(entry as *mut u64) }),
-            _ => None,
-        }
+        let Some((entry, 0)) = self.leaf(va) else {
+            return None;
+        };
+        let entry = entry as *mut u64;
+        // SAFETY: an 8-byte aligned entry of a table frame this table owns and keeps alive
+        // while borrowed (`&mut self`); `AtomicU64` has `u64`'s layout, and every other
+        // access is through `&mut self` or by the hardware, atomically.
+        Some(unsafe { AtomicU64::from_ptr(entry) })
     }
 
     /// Removes the 4 KiB mapping at `va` in one atomic step, returning the physical address
