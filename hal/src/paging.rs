@@ -383,15 +383,11 @@ impl TableRoot {
         crate::cpu::read_satp() == self.0
     }
 
-    /// Switches this hart to the table; returns whether it was not loaded already. No TLB
-    /// entry is flushed: entries are tagged with the ASID, and keeping the ASID's entries
-    /// current is the caller's business (the kernel's `mm::asid`).
-    pub fn activate(self) -> bool {
-        let switch = crate::cpu::read_satp() != self.0;
-        if switch {
-            crate::cpu::write_satp(self.0);
-        }
-        switch
+    /// Switches this hart to the table (the caller checks [`TableRoot::is_active`] first).
+    /// No TLB entry is flushed: entries are tagged with the ASID, and keeping the ASID's
+    /// entries current is the caller's business (the kernel's `mm::asid`).
+    pub fn activate(self) {
+        crate::cpu::write_satp(self.0);
     }
 
     /// The address-space identifier that tags this table's TLB entries.
