@@ -350,6 +350,29 @@ impl PageTable {
         TableRoot(self.satp(asid))
     }
 
+    /// Frees every table below the user half of the root and leaves that half empty, but
+    /// keeps the root itself: a hart may still have it loaded (see [`TableRoot`]). In two
+    /// steps, with `fence` between them: the root's entries are first made invalid (the
+    /// hardware no longer follows them, the software still can), then `fence` must make sure
+    /// no hart still walks or caches the tables below, and only then are those freed.
+    pub fn release_user_tables(&mut self, fence: impl FnOnce()) {
+        if !self.user {
+            return;
+        }
+        let root = table_at(self.root);
+        for entry in &mut root[..KERNEL_ROOT_INDEX] {
+            *entry &= !PteFlags::V.0;
+        }
+        fence();
+        for index in 0..KERNEL_ROOT_INDEX {
+            let pte = table_at(self.root)[index];
+            table_at(self.root)[index] = 0;
+            if pte_pa(pte) != 0 && !pte_flags(pte).is_leaf() {
+                Self::free_level(pte_pa(pte), 1, 0..ENTRIES);
+            }
+        }
+    }
+
     fn free_level(table: usize, level: usize, range: core::ops::Range<usize>) {
         for index in range {
             let pte = table_at(table)[index];

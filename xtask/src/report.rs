@@ -21,13 +21,33 @@ impl fmt::Display for Summary {
     }
 }
 
+/// A test that failed: its verdict line and what was printed while it ran.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Failure {
+    /// The `test <name> ... FAILED (<why>)` line.
+    pub line: String,
+    /// The lines between the previous test's verdict and this one (the test's own output,
+    /// interleaved with the kernel's log), at most [`OUTPUT_LINES`], the last ones kept.
+    pub output: Vec<String>,
+}
+
+impl Failure {
+    /// The test's name.
+    pub fn name(&self) -> &str {
+        test_name(&self.line)
+    }
+}
+
+/// How many lines of a failed test's output a [`Failure`] keeps.
+pub const OUTPUT_LINES: usize = 60;
+
 /// What a test run's output says.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Report {
     /// How many `test <name> ... ok` lines there are.
     pub ok: usize,
-    /// The `test <name> ... FAILED (<why>)` lines.
-    pub failed: Vec<String>,
+    /// The tests that printed `test <name> ... FAILED (<why>)`.
+    pub failed: Vec<Failure>,
     /// The last summary line, if any.
     pub summary: Option<Summary>,
     /// The first line that reports a kernel panic, if any.
@@ -37,17 +57,25 @@ pub struct Report {
 /// Reads the output of a test run.
 pub fn parse_log(log: &str) -> Report {
     let mut report = Report::default();
+    let mut output = std::collections::VecDeque::new();
     for line in log.lines() {
         let line = line.trim();
         if line.contains("KERNEL PANIC") && report.panic.is_none() {
             report.panic = Some(line.to_string());
         }
-        if line.starts_with("test ") {
-            if line.ends_with(" ... ok") {
-                report.ok += 1;
-            } else if line.contains(" ... FAILED") {
-                report.failed.push(line.to_string());
+        if line.starts_with("test ") && line.ends_with(" ... ok") {
+            report.ok += 1;
+            output.clear();
+        } else if line.starts_with("test ") && line.contains(" ... FAILED") {
+            report.failed.push(Failure {
+                line: line.to_string(),
+                output: output.drain(..).collect(),
+            });
+        } else {
+            if output.len() == OUTPUT_LINES {
+                output.pop_front();
             }
+            output.push_back(line.to_string());
         }
         if let Some(summary) = parse_summary(line) {
             report.summary = Some(summary);
@@ -87,7 +115,7 @@ pub fn judge(report: &Report, qemu_exit: Option<i32>) -> Result<Summary, String>
         );
     };
     if summary.failed > 0 {
-        let names: Vec<&str> = report.failed.iter().map(|line| test_name(line)).collect();
+        let names: Vec<&str> = report.failed.iter().map(Failure::name).collect();
         let which = if names.is_empty() {
             String::new()
         } else {
@@ -162,10 +190,31 @@ test segv ... ok\r
         let report = parse_log(log);
         assert_eq!(report.ok, 1);
         assert_eq!(report.failed.len(), 2);
+        assert_eq!(report.failed[1].name(), "kill");
         assert_eq!(
             judge(&report, Some(0)).unwrap_err(),
             "2 of 3 in-kernel tests failed: pipe, kill"
         );
+    }
+
+    #[test]
+    fn a_failed_test_keeps_its_own_output() {
+        let mut log = String::from("test hello ... ok\nhello: ok\n");
+        for i in 0..OUTPUT_LINES + 5 {
+            log.push_str(&format!("oom: line {i}\n"));
+        }
+        log.push_str("test oom ... FAILED (exit=1, expected exit=0)\n");
+        log.push_str("test next ... FAILED (exit=2, expected exit=0)\n0 passed, 2 failed\n");
+        let report = parse_log(&log);
+        let oom = &report.failed[0];
+        assert_eq!(oom.output.len(), OUTPUT_LINES);
+        assert_eq!(oom.output[0], "oom: line 5");
+        assert_eq!(
+            oom.output.last().map(String::as_str),
+            Some(format!("oom: line {}", OUTPUT_LINES + 4).as_str())
+        );
+        // Nothing printed between the two verdicts: the second test has no output.
+        assert!(report.failed[1].output.is_empty());
     }
 
     #[test]

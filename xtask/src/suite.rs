@@ -161,6 +161,23 @@ fn kernel_tests(
     qemu::attach_swap(&mut command, &crate::disk::swap_image(layout)?);
     let run = qemu::run_tests(command, layout, options.timeout)?;
     let report = report::parse_log(&run.log);
+    // CI shows the end of what we print: put each failed test's own output there.
+    for failure in &report.failed {
+        eprintln!("\n--- what {} printed before it failed:", failure.name());
+        for line in &failure.output {
+            eprintln!("    {line}");
+        }
+        eprintln!("--- {}", failure.line);
+    }
+    if report.summary.is_none() || report.panic.is_some() {
+        let lines: Vec<&str> = run.log.lines().collect();
+        let tail = &lines[lines.len().saturating_sub(report::OUTPUT_LINES)..];
+        eprintln!("\n--- the last {} lines of the in-kernel run:", tail.len());
+        for line in tail {
+            eprintln!("    {}", line.trim_end());
+        }
+        eprintln!("---");
+    }
     let summary = report::judge(&report, run.exit_code)
         .map_err(|why| format!("{why}; see {}", layout.show(&layout.test_log())))?;
     // Everything the tests did to the disk must leave a consistent file system.

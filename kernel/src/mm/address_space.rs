@@ -619,6 +619,16 @@ impl AddressSpace {
         self.drop_swapped(start, end, |_| true);
     }
 
+    /// Releases all user memory once no thread will run in the space again (its last user
+    /// exited or exec'd: see [`super::shared::MemoryUser`]): shared file pages are written
+    /// back, frames and swap slots freed, and the tables below the root too. Only the root
+    /// stays, empty, for a hart that may still have it loaded.
+    pub fn release_user_memory(&mut self) {
+        self.unmap_range(0, USER_TOP);
+        let tag = self.tag.clone();
+        self.table.release_user_tables(|| tag.shootdown(None));
+    }
+
     /// Unmaps the resident pages of `[start, end)` for which `which` holds and frees their
     /// frames, a batch at a time: each batch's frames go only after its shootdown (until
     /// then another hart may still reach them through its TLB), and the kernel's list of

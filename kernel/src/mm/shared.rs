@@ -15,6 +15,13 @@
 //! switching to another thread of the same process then costs no `satp` write and no TLB
 //! flush (`bench_ipc thread_switch` vs `ctx_switch`). The reference goes when the hart
 //! loads another space, or when the thread's process ends there ([`unload_this_hart`]).
+//!
+//! Such a reference keeps only the root table alive, not the memory: like Linux's
+//! `mm_users` next to `mm_count`, the space counts the threads that use it apart from the
+//! references ([`MemoryUser`]), and when the last user lets go — its exit, or `execve` —
+//! every frame, swap slot and lower table goes at once
+//! ([`AddressSpace::release_user_memory`]). Otherwise an idle hart that last ran a dead
+//! process would hold all its memory and swap until it ran someone else.
 
 use super::address_space::{self, AddressSpace, Vma};
 use super::asid::{self, Tag};
@@ -23,7 +30,7 @@ use super::{pager, thrash};
 use crate::proc::sleep_lock::{SleepLock, SleepLockGuard};
 use abi::errno::Errno;
 use alloc::sync::Arc;
-use core::sync::atomic::{AtomicU64, Ordering};
+use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use hal::MAX_HARTS;
 use hal::paging::TableRoot;
 use hal::sync::SpinLock;
@@ -41,6 +48,8 @@ pub struct SharedSpace {
     /// Its resident plus swapped pages after the last user fault (the OOM killer compares
     /// spaces it cannot lock by this).
     footprint: AtomicU64,
+    /// The threads using the space ([`MemoryUser`]s).
+    users: AtomicUsize,
 }
 
 impl SharedSpace {
@@ -52,6 +61,7 @@ impl SharedSpace {
             id: space.id(),
             page_ins: AtomicU64::new(space.page_ins()),
             footprint: AtomicU64::new(0),
+            users: AtomicUsize::new(0),
             space: SleepLock::new(space),
         });
         pager::register(&shared);
@@ -133,6 +143,35 @@ impl SharedSpace {
     /// See [`AddressSpace::copy_out`].
     pub fn copy_out(&self, addr: usize, data: &[u8]) -> Result<(), Errno> {
         self.lock().copy_out(addr, data)
+    }
+}
+
+/// A thread's use of an address space (the PCB holds one): while any exists, the space's
+/// memory stays; when the last is dropped, the memory is released even if references to
+/// the space remain (a hart that still has it loaded, `/proc` reading it). Dropping one
+/// may sleep (on the space's lock, and writing shared file pages back).
+pub struct MemoryUser(Arc<SharedSpace>);
+
+impl MemoryUser {
+    /// `space`, used by one more thread.
+    pub fn new(space: Arc<SharedSpace>) -> MemoryUser {
+        space.users.fetch_add(1, Ordering::AcqRel);
+        MemoryUser(space)
+    }
+
+    /// The space used.
+    pub fn space(&self) -> &Arc<SharedSpace> {
+        &self.0
+    }
+}
+
+impl Drop for MemoryUser {
+    fn drop(&mut self) {
+        // New users only come from existing ones (clone of a running thread), so once the
+        // count is 0 it stays 0.
+        if self.0.users.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.0.lock().release_user_memory();
+        }
     }
 }
 

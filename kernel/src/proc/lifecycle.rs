@@ -204,6 +204,8 @@ fn discard_new(child: &Arc<Process>) {
         child.group.leave(child.pid);
     }
     super::remove(child.pid);
+    // Here, where sleeping is fine, rather than wherever the last reference goes.
+    child.leave_memory();
 }
 
 /// `execve`: replaces the caller's program; on error the caller continues unchanged.
@@ -281,8 +283,7 @@ pub fn exit(me: Arc<Process>, status: i32) -> ! {
     clear_child_tid(&me);
     let files = me.files.lock().take();
     drop(files);
-    let space = me.mm.lock().take();
-    drop(space);
+    me.leave_memory();
     crate::mm::shared::unload_this_hart();
     // Leaving the group and (unless last) becoming a zombie happen under `proc`, so the
     // last thread, ending the process on the leader's behalf, sees the leader's final state.

@@ -38,6 +38,7 @@ pub mod wait_queue;
 use crate::fs::Inode;
 use crate::fs::fdtable::FdTable;
 use crate::mm::SharedSpace;
+use crate::mm::shared::MemoryUser;
 use crate::time;
 use alloc::collections::BTreeMap;
 use alloc::string::String;
@@ -338,8 +339,9 @@ pub struct Process {
     /// Working directory and umask.
     pub fs: Arc<FsContext>,
     /// The address space, for observers (`/proc`); `None` once the thread has exited. The
-    /// thread itself uses the one in its [`UserState`].
-    mm: SpinLock<Option<Arc<SharedSpace>>>,
+    /// thread itself uses the one in its [`UserState`]; this one counts the thread as a user
+    /// of the space, whose memory goes when the last user does.
+    mm: SpinLock<Option<MemoryUser>>,
     /// The user half, handed to the thread the first time it runs.
     start: SpinLock<Option<UserState>>,
 }
@@ -396,12 +398,20 @@ impl Process {
 
     /// The address space, while the thread lives.
     pub fn memory(&self) -> Option<Arc<SharedSpace>> {
-        self.mm.lock().clone()
+        self.mm.lock().as_ref().map(|user| user.space().clone())
     }
 
-    /// Points observers at a new address space (after `execve`).
+    /// Makes the thread a user of a new address space (after `execve`); the old one's
+    /// memory is released if this was its last user. May sleep.
     pub fn set_memory(&self, space: Arc<SharedSpace>) {
-        *self.mm.lock() = Some(space);
+        let old = self.mm.lock().replace(MemoryUser::new(space));
+        drop(old);
+    }
+
+    /// Ends the thread's use of its address space (see [`Process::set_memory`]). May sleep.
+    pub fn leave_memory(&self) {
+        let old = self.mm.lock().take();
+        drop(old);
     }
 
     /// Process group and session (the leader's).
@@ -539,7 +549,7 @@ pub fn create(setup: Setup) -> Result<Arc<Process>, abi::errno::Errno> {
         child_exit: WaitQueue::new(),
         files: SpinLock::new("fd-slot", Some(files)),
         fs,
-        mm: SpinLock::new("mm-slot", Some(mm)),
+        mm: SpinLock::new("mm-slot", Some(MemoryUser::new(mm))),
         start: SpinLock::new("proc-start", Some(user)),
     });
     table.processes.insert(pid, process.clone());

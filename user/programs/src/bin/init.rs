@@ -17,9 +17,9 @@
 //!   with `argv = ["/bin/<program>"]` and `envp = ["PATH=/bin", "HOME=/"]` (or prints why
 //!   it could not and exits 127). A second child is the test's watchdog: it sleeps
 //!   [`TIME_LIMIT_SECS`] (or the `limit=<seconds>` the manifest line gives, for the few
-//!   long tests) and then kills the test with SIGKILL. init waits until the test's
-//!   pid comes back (reaping orphans of earlier tests along the way), compares how it ended
-//!   with the expectation, and prints `test <program> ... ok` or
+//!   long tests) and then kills the test and its descendants with SIGKILL. init waits
+//!   until the test's pid comes back (reaping orphans of earlier tests along the way),
+//!   compares how it ended with the expectation, and prints `test <program> ... ok` or
 //!   `test <program> ... FAILED (<why>)`. Finally it prints `<N> passed, <M> failed` and
 //!   exits with status M (at most 255), on which the kernel powers off.
 
@@ -31,6 +31,7 @@ extern crate alloc;
 
 use alloc::format;
 use alloc::string::String;
+use alloc::vec::Vec;
 use core::fmt;
 
 use ulib::abi::Errno;
@@ -269,14 +270,44 @@ fn run_test(name: &str, expected: Outcome, limit: u64) -> Result<(), String> {
 }
 
 /// The watchdog: after `limit` seconds, kills `test` and exits 0 ("it timed out"); exits 1
-/// if the test was already gone.
+/// if the test was already gone. The test's descendants are killed too, so that what a
+/// stuck test started (workers still swapping, say) does not weigh on the next tests.
 fn watch(test: Pid, limit: u64) -> ! {
     let _ = ulib::sleep(limit);
     report_stuck(test);
+    // Twice: a descendant may have forked between the look and the kill.
+    for _ in 0..2 {
+        for pid in descendants(test) {
+            let _ = ulib::kill(pid, SIGKILL);
+        }
+    }
     match ulib::kill(test, SIGKILL) {
         Ok(()) => ulib::exit(0),
         Err(_) => ulib::exit(1),
     }
+}
+
+/// The processes below `root` in the process tree, from the `PPid` lines of `/proc`.
+fn descendants(root: Pid) -> Vec<Pid> {
+    let parents: Vec<(Pid, Pid)> = ulib::procfs::pids()
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|pid| {
+            let status = ulib::procfs::Fields::read(&format!("/proc/{pid}/status")).ok()?;
+            Some((pid, status.number("PPid").ok()?))
+        })
+        .collect();
+    let mut found = Vec::new();
+    let mut frontier = alloc::vec![root];
+    while let Some(parent) = frontier.pop() {
+        for &(pid, _) in parents.iter().filter(|(_, ppid)| *ppid == parent) {
+            if !found.contains(&pid) {
+                found.push(pid);
+                frontier.push(pid);
+            }
+        }
+    }
+    found
 }
 
 /// Before a stuck test is killed: what each of its threads is doing (state, and where in

@@ -10,7 +10,8 @@
 //!   `/proc/<pid>/status` shows it `blocked-suspended` (P2: blocked, with pages out) with
 //!   `VmSwap` above 0; told to go on, it reads its pattern back intact (major faults) and
 //!   exits 0.
-//! - Everything the hog held is released: afterwards swap is (nearly) free again.
+//! - Everything the hog held is released as it dies: afterwards swap is (nearly) free
+//!   again, however the harts that ran the hog were left (see `t_mm_release`).
 
 #![no_std]
 #![no_main]
@@ -52,12 +53,15 @@ fn child(work: impl FnOnce() -> i32) -> ulib::Pid {
     }
 }
 
-fn bystander(go: i32) -> i32 {
+fn bystander(ready: i32, go: i32) -> i32 {
     let Ok(mut map) = Mapping::anonymous(BYSTANDER, false) else {
         return 2;
     };
     for (page, chunk) in map.bytes_mut().chunks_exact_mut(PAGE).enumerate() {
         chunk[..8].copy_from_slice(&(page as u64 ^ 0x5a5a).to_le_bytes());
+    }
+    if ulib::sys::write(ready, b"r") != Ok(1) {
+        return 4;
     }
     let mut byte = [0u8; 1];
     if ulib::sys::read(go, &mut byte) != Ok(1) {
@@ -92,9 +96,15 @@ fn main() -> i32 {
     let before = fields("/proc/vmstat");
 
     let (go_read, go_write) = pipe().unwrap_or_else(|e| ulib::fail!("pipe: {e}"));
-    let quiet = child(|| bystander(go_read));
-    // Let the bystander write its pages before the hog starts.
-    let _ = ulib::sys::sleep_ms(200);
+    let (ready_read, ready_write) = pipe().unwrap_or_else(|e| ulib::fail!("pipe: {e}"));
+    let quiet = child(|| bystander(ready_write, go_read));
+    // The hog starts once the bystander has written its pages and is about to block.
+    let mut byte = [0u8; 1];
+    check_eq!(
+        ulib::sys::read(ready_read, &mut byte),
+        Ok(1),
+        "the bystander wrote its pattern"
+    );
 
     let size = ((ram_kib + swap_kib) as usize) * 1024 + (64 << 20);
     let hog_pid = child(|| hog(size));
@@ -144,11 +154,12 @@ fn main() -> i32 {
         "reading its pages back were major faults"
     );
     let swap_free = number(&fields("/proc/meminfo"), "SwapFree");
+    println!("t_oom: afterwards SwapFree {swap_free} of {swap_kib} kB");
     check!(
         swap_free + 4096 >= swap_kib,
         "swap is free again after both exited ({swap_free} of {swap_kib} kB)"
     );
-    for fd in [go_read, go_write] {
+    for fd in [go_read, go_write, ready_read, ready_write] {
         check_eq!(ulib::fs::close(fd), Ok(()), "closing the pipe");
     }
     println!("t_oom: ok");

@@ -1,10 +1,13 @@
 //! Test `t_thrash` (expects `exit=0`): thrashing control by page-fault frequency (concepts
-//! M8, P2). Needs the swap disk and 128 MiB of RAM (`cargo xtask test`).
+//! M8, P2). Needs the swap disk (`cargo xtask test`).
 //!
-//! - Two children each write a pattern into 56 MiB of anonymous memory and then read all
-//!   of it back, pass after pass, checking the pattern. Each alone fits in RAM; together
-//!   they do not, so running side by side each keeps evicting what the other needs next:
-//!   both fault pages back in at a high rate per CPU second.
+//! - Two children each write a pattern into two thirds of the free memory (`MemFree` as
+//!   the test starts) and then read all of it back, pass after pass, checking the
+//!   pattern. Each alone fits in RAM; together they do not, so running side by side each
+//!   keeps evicting what the other needs next: both fault pages back in at a high rate
+//!   per CPU second. (Sized by what is free, not by a constant: after a long run the
+//!   kernel keeps more memory for itself, and a worker too big to fit alone would thrash
+//!   even while the other is suspended.)
 //! - The kernel's PFF controller notices and suspends one of them (`thrash_suspend` in
 //!   `/proc/vmstat` grows), which `/proc/<pid>/status` shows as `R (ready-suspended)`
 //!   while it lasts (the parent polls both children's states), and resumes it later
@@ -27,7 +30,8 @@ use ulib::{check, check_eq, println};
 ulib::entry!(main);
 
 const PAGE: usize = 4096;
-const REGION: usize = 56 << 20;
+/// The smallest worker.
+const MIN_REGION: usize = 8 << 20;
 const PASSES: usize = 12;
 
 fn counter(name: &str) -> u64 {
@@ -42,8 +46,8 @@ fn word(page: usize, who: u64) -> [u8; 8] {
 }
 
 /// A child's work: exits 0 if every pass read back what it wrote.
-fn worker(who: u64) -> i32 {
-    let Ok(mut map) = Mapping::anonymous(REGION, false) else {
+fn worker(who: u64, region: usize) -> i32 {
+    let Ok(mut map) = Mapping::anonymous(region, false) else {
         return 2;
     };
     for (page, chunk) in map.bytes_mut().chunks_exact_mut(PAGE).enumerate() {
@@ -72,12 +76,17 @@ fn main() -> i32 {
         println!("t_thrash: not on Lantern; nothing to test");
         return 0;
     }
+    let free_kib: usize = Fields::read("/proc/meminfo")
+        .ok()
+        .and_then(|fields| fields.number("MemFree").ok())
+        .unwrap_or_else(|| ulib::fail!("MemFree in /proc/meminfo"));
+    let region = (free_kib * 1024 * 2 / 3 / (1 << 20) * (1 << 20)).max(MIN_REGION);
     let (suspends, resumes) = (counter("thrash_suspend"), counter("thrash_resume"));
     let start = ulib::bench::now_ns().unwrap_or(0);
     let mut children = [0; 2];
     for (who, pid) in children.iter_mut().enumerate() {
         *pid = match ulib::fork() {
-            Ok(Fork::Child) => ulib::exit(worker(who as u64 + 1)),
+            Ok(Fork::Child) => ulib::exit(worker(who as u64 + 1, region)),
             Ok(Fork::Parent(pid)) => pid,
             Err(e) => ulib::fail!("fork: {e}"),
         };
@@ -108,8 +117,9 @@ fn main() -> i32 {
         counter("thrash_resume") - resumes,
     );
     println!(
-        "t_thrash: two {} MiB workers, {PASSES} passes each, in {took_ms} ms: {suspended} suspensions, {resumed} resumptions",
-        REGION >> 20
+        "t_thrash: two {} MiB workers ({} MiB free), {PASSES} passes each, in {took_ms} ms: {suspended} suspensions, {resumed} resumptions",
+        region >> 20,
+        free_kib >> 10
     );
     for status in statuses {
         check_eq!(
