@@ -12,7 +12,10 @@
 //!   last [`reserve`] frames are the kernel's alone (heap, page tables, disk buffers), so
 //!   that evicting never runs out of memory itself. If nothing can be evicted (swap full,
 //!   or no swap), the process using the most memory is killed (SIGKILL, the OOM killer);
-//!   if that is the faulting process itself, it gets `ENOMEM` and dies.
+//!   if that is the faulting process itself, it gets `ENOMEM` and dies. Evicting pages
+//!   whose frames stay mapped elsewhere (copy-on-write after fork) frees no frame yet but
+//!   is progress, and spaces locked by their own threads are waited for: neither is
+//!   memory exhausted.
 //! - **Reclaim.** The faulting thread holds its own address space's sleep lock, and any
 //!   other thread may hold its own while reclaiming too: waiting for another space's lock
 //!   could deadlock. So reclaim only *tries* the other spaces' locks; a space it cannot
@@ -59,9 +62,15 @@ pub const BATCH: usize = 256;
 const OOM_RETRIES: usize = 50;
 const OOM_WAIT_NS: u64 = 20_000_000;
 /// How many times, and how long, a thread that could not free memory waits for the
-/// address spaces it found busy (their threads are faulting, and evicting, themselves).
-const BUSY_RETRIES: usize = 20;
+/// address spaces it found busy (their threads are faulting, and evicting, themselves):
+/// 2 s in all, since on a slow or loaded machine one swap batch can take a while.
+const BUSY_RETRIES: usize = 400;
 const BUSY_WAIT_NS: u64 = 5_000_000;
+/// How many reclaim passes that evicted pages but freed no frame (the pages' frames were
+/// still mapped elsewhere: copy-on-write after fork) a thread makes before it can call
+/// memory exhausted. Each such pass moves pages out, so the frames come free once every
+/// mapping of them is out, or swap fills up and eviction stops.
+const SHARED_ROUNDS: usize = 4096;
 
 /// One tracked page, packed small: there is one per ticket, and tickets are many.
 #[derive(Clone, Copy, Debug)]
@@ -258,12 +267,12 @@ fn watermarks() -> (usize, usize) {
 /// it). `ENOMEM` when nothing can be evicted and the caller's process is the largest.
 pub fn alloc_frame(current: &mut AddressSpace, zeroed: bool) -> Result<Frame, Errno> {
     let (low, high) = watermarks();
-    let mut busy_waits = 0;
-    for _ in 0..OOM_RETRIES {
+    let (mut busy_waits, mut shared_rounds, mut kills) = (0, 0, 0);
+    while kills < OOM_RETRIES {
         let free = hal::mem::frame_stats().free_frames;
-        let mut others_busy = false;
+        let (mut evicted, mut others_busy) = (0, false);
         if free < low {
-            others_busy = reclaim(current, high - free).1;
+            (evicted, others_busy) = reclaim(current, high - free);
         }
         if hal::mem::frame_stats().free_frames > reserve() {
             let frame = if zeroed {
@@ -275,6 +284,12 @@ pub fn alloc_frame(current: &mut AddressSpace, zeroed: bool) -> Result<Frame, Er
                 return Ok(frame);
             }
         }
+        // Pages went out but no frame came free: they are still mapped by another space.
+        // That is progress (the other mappings go out too, or swap fills up): no OOM yet.
+        if evicted > 0 && shared_rounds < SHARED_ROUNDS {
+            shared_rounds += 1;
+            continue;
+        }
         // Spaces that were busy are (most likely) evicting pages themselves: wait for them
         // before calling memory exhausted.
         if others_busy && busy_waits < BUSY_RETRIES {
@@ -285,6 +300,7 @@ pub fn alloc_frame(current: &mut AddressSpace, zeroed: bool) -> Result<Frame, Er
         if !super::oom::kill_largest(current) {
             return Err(Errno::ENOMEM);
         }
+        kills += 1;
         // Give the victim time to exit and free its memory.
         pause(OOM_WAIT_NS);
     }

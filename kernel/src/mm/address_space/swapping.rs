@@ -254,16 +254,32 @@ impl AddressSpace {
     }
 
     /// Forgets the swapped-out pages of `[start, end)` for which `which` holds, releasing
-    /// their slots (munmap, DONTNEED).
+    /// their slots (munmap, DONTNEED, exit). A batch at a time: the list of a whole
+    /// swapped-out process would be a large allocation, which a fragmented kernel heap may
+    /// not have.
     pub(super) fn drop_swapped(&mut self, start: usize, end: usize, which: impl Fn(usize) -> bool) {
-        let pages: Vec<usize> = self
-            .swapped
-            .range(start..end)
-            .map(|(&page, _)| page)
-            .filter(|&page| which(page))
-            .collect();
-        for page in pages {
-            self.swapped.remove(&page);
+        const BATCH: usize = 256;
+        let mut from = start;
+        let mut pages = Vec::with_capacity(BATCH);
+        loop {
+            pages.clear();
+            let mut next = None;
+            for &page in self.swapped.range(from..end).map(|(page, _)| page) {
+                if pages.len() == BATCH {
+                    next = Some(page);
+                    break;
+                }
+                if which(page) {
+                    pages.push(page);
+                }
+            }
+            for page in &pages {
+                self.swapped.remove(page);
+            }
+            match next {
+                Some(page) => from = page,
+                None => break,
+            }
         }
     }
 }
