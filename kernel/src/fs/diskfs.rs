@@ -233,12 +233,14 @@ impl Inode for DiskInode {
     }
 
     fn lookup(&self, name: &str) -> Result<Arc<dyn Inode>, Errno> {
-        let ino = self
-            .fs
-            .lock()
-            .lookup(self.ino, name.as_bytes())
-            .map_err(errno)?;
-        Ok(self.fs.handle(ino))
+        let mut fs = self.fs.lock();
+        let ino = fs.lookup(self.ino, name.as_bytes()).map_err(errno)?;
+        // The handle counts before the lock goes: an unlink right after must find the inode
+        // open and keep it, not free it under the handle (open(O_CREAT) racing unlink got
+        // ENOENT from a file it had just found).
+        let handle = self.fs.handle(ino);
+        drop(fs);
+        Ok(handle)
     }
 
     fn create(
@@ -265,8 +267,10 @@ impl Inode for DiskInode {
             FileType::CharDevice | FileType::Symlink => return Err(Errno::EPERM),
         }
         .map_err(errno)?;
+        // As in `lookup`: counted before another thread can unlink and free it.
+        let handle = self.fs.handle(ino);
         drop(fs);
-        Ok(self.fs.handle(ino))
+        Ok(handle)
     }
 
     fn link(&self, name: &str, target: &Arc<dyn Inode>) -> Result<(), Errno> {
