@@ -204,6 +204,31 @@ struct Page {
     tracked: Ticket,
 }
 
+/// How many pages unmapping or forgetting a range handles at a time.
+const RELEASE_BATCH: usize = 256;
+
+/// Fills `batch` (emptied first) with up to [`RELEASE_BATCH`] keys of `map` in `range` for
+/// which `which` holds, and returns the key to go on from, if the range has more: large
+/// ranges are released a batch at a time, so the kernel's list of pages stays small (a
+/// whole process's would be a large allocation, which a fragmented heap may not have).
+fn next_batch<V>(
+    map: &BTreeMap<usize, V>,
+    range: core::ops::Range<usize>,
+    which: impl Fn(usize) -> bool,
+    batch: &mut Vec<usize>,
+) -> Option<usize> {
+    batch.clear();
+    for &page in map.range(range).map(|(page, _)| page) {
+        if batch.len() == RELEASE_BATCH {
+            return Some(page);
+        }
+        if which(page) {
+            batch.push(page);
+        }
+    }
+    None
+}
+
 /// A user address space.
 pub struct AddressSpace {
     table: PageTable,
@@ -639,20 +664,10 @@ impl AddressSpace {
         end: usize,
         which: impl Fn(&AddressSpace, usize) -> bool,
     ) {
-        const BATCH: usize = 256;
         let mut from = start;
+        let mut batch = Vec::with_capacity(RELEASE_BATCH);
         loop {
-            let mut batch = Vec::with_capacity(BATCH);
-            let mut next = None;
-            for &page in self.pages.range(from..end).map(|(page, _)| page) {
-                if batch.len() == BATCH {
-                    next = Some(page);
-                    break;
-                }
-                if which(self, page) {
-                    batch.push(page);
-                }
-            }
+            let next = next_batch(&self.pages, from..end, |page| which(self, page), &mut batch);
             let mut released = Vec::with_capacity(batch.len());
             for page in &batch {
                 released.extend(self.pages.remove(page));

@@ -254,25 +254,12 @@ impl AddressSpace {
     }
 
     /// Forgets the swapped-out pages of `[start, end)` for which `which` holds, releasing
-    /// their slots (munmap, DONTNEED, exit). A batch at a time: the list of a whole
-    /// swapped-out process would be a large allocation, which a fragmented kernel heap may
-    /// not have.
+    /// their slots (munmap, DONTNEED, exit), a batch at a time.
     pub(super) fn drop_swapped(&mut self, start: usize, end: usize, which: impl Fn(usize) -> bool) {
-        const BATCH: usize = 256;
         let mut from = start;
-        let mut pages = Vec::with_capacity(BATCH);
+        let mut pages = Vec::with_capacity(super::RELEASE_BATCH);
         loop {
-            pages.clear();
-            let mut next = None;
-            for &page in self.swapped.range(from..end).map(|(page, _)| page) {
-                if pages.len() == BATCH {
-                    next = Some(page);
-                    break;
-                }
-                if which(page) {
-                    pages.push(page);
-                }
-            }
+            let next = super::next_batch(&self.swapped, from..end, &which, &mut pages);
             for page in &pages {
                 self.swapped.remove(page);
             }
