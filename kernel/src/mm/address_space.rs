@@ -267,6 +267,17 @@ fn page_of(addr: usize) -> usize {
     addr & !(PAGE_SIZE - 1)
 }
 
+/// The pages `[addr, addr + len)` touches (none if `len` is 0); `EFAULT` if the range wraps
+/// around or reaches past user space.
+fn user_pages(addr: usize, len: usize) -> Result<impl Iterator<Item = usize>, Errno> {
+    let end = addr.checked_add(len).ok_or(Errno::EFAULT)?;
+    if len > 0 && end > USER_TOP {
+        return Err(Errno::EFAULT);
+    }
+    let first = if len == 0 { end } else { page_of(addr) };
+    Ok((first..end).step_by(PAGE_SIZE))
+}
+
 impl AddressSpace {
     /// An empty user space (only the shared kernel half is mapped).
     pub fn new() -> Result<AddressSpace, Errno> {
@@ -752,21 +763,12 @@ impl AddressSpace {
     /// bringing in demand-paged pages that are not there yet and breaking copy-on-write
     /// sharing for writes.
     fn prepare_range(&mut self, addr: usize, len: usize, access: Access) -> Result<(), Errno> {
-        if len == 0 {
-            return Ok(());
-        }
-        let end = addr.checked_add(len).ok_or(Errno::EFAULT)?;
-        if end > USER_TOP {
-            return Err(Errno::EFAULT);
-        }
-        let mut page = page_of(addr);
-        while page < end {
+        for page in user_pages(addr, len)? {
             let vma = self.find_vma(page).ok_or(Errno::EFAULT)?.clone();
             if !vma.perm.allows(access) {
                 return Err(Errno::EFAULT);
             }
             self.make_present(page, &vma, access)?;
-            page += PAGE_SIZE;
         }
         Ok(())
     }
@@ -774,15 +776,7 @@ impl AddressSpace {
     /// Checks that every page of `[addr, addr + len)` lies in a region allowing `access`,
     /// without bringing anything in.
     fn check_range(&self, addr: usize, len: usize, access: Access) -> Result<(), Errno> {
-        if len == 0 {
-            return Ok(());
-        }
-        let end = addr.checked_add(len).ok_or(Errno::EFAULT)?;
-        if end > USER_TOP {
-            return Err(Errno::EFAULT);
-        }
-        let mut page = page_of(addr);
-        while page < end {
+        for page in user_pages(addr, len)? {
             let vma = self.find_vma(page).ok_or(Errno::EFAULT)?;
             let obtainable = self.pages.contains_key(&page)
                 || self.swapped.contains_key(&page)
@@ -790,7 +784,6 @@ impl AddressSpace {
             if !vma.perm.allows(access) || !obtainable {
                 return Err(Errno::EFAULT);
             }
-            page += PAGE_SIZE;
         }
         Ok(())
     }
